@@ -1,0 +1,64 @@
+"""The composition root: builds the Telegram application with everything it needs."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+
+from bot import i18n
+from bot.config import Settings
+from bot.conversation import forget_old_updates
+from bot.desk import Desk
+from bot.dialogue import COMMANDS
+from bot.i18n import _
+from db.session import create_engine, session_factory
+from handlers import errors, resident
+
+log = logging.getLogger(__name__)
+
+
+def file_url(api_url: str) -> str:
+    """The file download base that goes with a Bot API base ending in /bot."""
+    return api_url.removesuffix("bot") + "file/bot" if api_url.endswith("/bot") else api_url
+
+
+def build_application(settings: Settings) -> Application:  # type: ignore[type-arg]
+    """The PTB application, its handlers registered in order, its services in bot_data."""
+    application = (
+        ApplicationBuilder()
+        .token(settings.require_token())
+        .base_url(settings.api_url)
+        .base_file_url(file_url(settings.api_url))
+        # Retries make a 429 something to wait out rather than an error for the resident.
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+        .build()
+    )
+    engine = create_engine(settings.database_url)
+    application.bot_data["desk"] = Desk(settings, engine, session_factory(engine))
+    resident.register(application)
+    application.add_error_handler(errors.on_error)
+    return application
+
+
+async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
+    desk: Desk = application.bot_data["desk"]
+    await forget_old_updates(desk.sessions)
+    await _publish_commands(application, desk.settings)
+
+
+async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+    desk: Desk = application.bot_data["desk"]
+    await desk.engine.dispose()
+
+
+async def _publish_commands(application: Application, settings: Settings) -> None:  # type: ignore[type-arg]
+    """The command menu in each enabled language, and in the default one for everyone else."""
+    # Telegram takes two-letter language codes only; other languages get the default menu.
+    for language in (None, *(code for code in settings.languages if len(code) == 2)):
+        with i18n.locale(language or settings.default_language):
+            commands = [BotCommand(name, _(description)) for name, description in COMMANDS]
+        await application.bot.set_my_commands(commands, language_code=language)

@@ -1,0 +1,62 @@
+"""The `helpdesk` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from bot import config
+from bot.config import ConfigError, Settings
+from db import migrate
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="helpdesk", description="Sportello, the help desk bot")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="run the Telegram bot with long polling")
+    database = commands.add_parser("db", help="manage the database")
+    database.add_argument("action", choices=["upgrade"], help="apply pending migrations")
+    arguments = parser.parse_args(argv)
+    _configure_logging()
+    try:
+        settings = config.load()
+        if arguments.command == "db":
+            asyncio.run(migrate.upgrade(settings.database_url))
+            print("database is up to date")
+            return 0
+        return run(settings)
+    except ConfigError as error:
+        print(f"helpdesk: {error}", file=sys.stderr)
+        return 2
+    except migrate.MigrationError as error:
+        print(f"helpdesk: {error}", file=sys.stderr)
+        return 2
+
+
+def run(settings: Settings) -> int:
+    """Long polling until interrupted; the SQLite database is brought up to date first."""
+    from bot.app import build_application  # imports the Telegram stack only when it is needed
+
+    settings.require_token()
+    if settings.database_url.startswith("sqlite"):
+        asyncio.run(migrate.upgrade(settings.database_url))
+    else:
+        asyncio.run(migrate.ensure_current(settings.database_url))
+    application = build_application(settings)
+    application.run_polling(allowed_updates=["message", "callback_query"])
+    return 0
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # httpx logs every request URL at INFO, and Bot API URLs contain the bot's token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+"""One inbound event from a resident, handled inside one transaction in the resident's language."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import i18n
+from bot.config import Settings
+from db.models import Resident, SeenUpdate, now
+from db.session import Sessions
+
+SEEN_KEPT_FOR = timedelta(days=2)  # a re-delivery comes within seconds or hours, not days
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who wrote, as the channel names them."""
+
+    channel: str
+    user_id: str
+    language_hint: str | None = None  # e.g. Telegram's language_code
+
+
+@dataclass
+class Conversation:
+    session: AsyncSession
+    settings: Settings
+    sender: Sender
+    resident: Resident | None
+
+    @property
+    def language(self) -> str:
+        if self.resident and self.resident.language:
+            return self.resident.language
+        hinted = i18n.match_language(self.sender.language_hint, self.settings.languages)
+        return hinted or self.settings.default_language
+
+    async def ensure_resident(self) -> Resident:
+        """The resident row, created on first contact with the language their client suggests."""
+        if self.resident is None:
+            hinted = i18n.match_language(self.sender.language_hint, self.settings.languages)
+            self.resident = Resident(
+                channel=self.sender.channel, channel_user_id=self.sender.user_id, language=hinted
+            )
+            self.session.add(self.resident)
+            await self.session.flush()
+        return self.resident
+
+
+@asynccontextmanager
+async def conversation(
+    sessions: Sessions, settings: Settings, sender: Sender, update_key: str | None
+) -> AsyncIterator[Conversation | None]:
+    """Open a transaction for one event; yields None when the event was already handled.
+
+    Everything done inside is committed together when the block ends, before the caller sends
+    any reply: an acknowledged answer is always on disk.
+    """
+    async with sessions() as session, session.begin():
+        if update_key is not None and not await _first_delivery(session, sender, update_key):
+            yield None
+            return
+        resident = (
+            await session.exec(
+                select(Resident).where(
+                    Resident.channel == sender.channel,
+                    Resident.channel_user_id == sender.user_id,
+                )
+            )
+        ).first()
+        convo = Conversation(session, settings, sender, resident)
+        with i18n.locale(convo.language):
+            yield convo
+
+
+async def _first_delivery(session: AsyncSession, sender: Sender, update_key: str) -> bool:
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(SeenUpdate)
+        .values(channel=sender.channel, update_key=update_key, seen_at=now())
+        .on_conflict_do_nothing()
+    )
+    result = await session.exec(statement)
+    return bool(result.rowcount == 1)
+
+
+async def forget_old_updates(sessions: Sessions) -> None:
+    """Drop the memory of updates too old to be delivered again."""
+    async with sessions() as session, session.begin():
+        cutoff = now() - SEEN_KEPT_FOR
+        await session.exec(delete(SeenUpdate).where(col(SeenUpdate.seen_at) < cutoff))

@@ -1,0 +1,113 @@
+"""Translation for the person being answered: the locale of the current update and its catalogs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, date, datetime
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_date, format_datetime
+from babel.support import NullTranslations, Translations
+
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+DOMAIN = "messages"
+
+# The communities of Milan the help desk is meant to serve; a deployment enables some of them.
+KNOWN_LANGUAGES = (
+    "it", "en", "ar", "zh", "es", "fil", "si", "ta", "ro", "uk", "bn", "sq", "fr", "ur",
+)  # fmt: skip
+
+# First/second strong isolate marks keep Latin values (case numbers, addresses) readable inside
+# right-to-left sentences.
+FSI, PDI = "\u2068", "\u2069"
+
+_current: ContextVar[str] = ContextVar("locale", default="en")
+
+
+@contextmanager
+def locale(language: str) -> Iterator[None]:
+    """Translate everything inside the block into `language`."""
+    token = _current.set(language)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+def current_language() -> str:
+    return _current.get()
+
+
+@cache
+def catalog(language: str) -> NullTranslations:
+    """The compiled catalog of a language (cached for the life of the process)."""
+    return Translations.load(str(LOCALES_DIR), [language], DOMAIN)
+
+
+def has_catalog(language: str) -> bool:
+    return (LOCALES_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.mo").is_file()
+
+
+def _(message: str) -> str:
+    """Translate a message id into the current language."""
+    return catalog(_current.get()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, count: int) -> str:
+    """Translate a message whose form depends on a count, by the language's plural rules."""
+    return catalog(_current.get()).ngettext(singular, plural, count)
+
+
+def N_(message: str) -> str:
+    """Mark a module-level message id for extraction; translate it later with `_()`."""
+    return message
+
+
+def is_rtl(language: str | None = None) -> bool:
+    return Locale.parse(language or _current.get()).text_direction == "rtl"
+
+
+def isolate(value: object) -> str:
+    """Wrap a value so that right-to-left text around it cannot reorder its characters."""
+    text = str(value)
+    return f"{FSI}{text}{PDI}" if is_rtl() else text
+
+
+def language_name(language: str) -> str:
+    """The name of a language written in that language, as its speakers would look for it."""
+    name = Locale.parse(language).get_display_name(language) or language
+    return name[:1].upper() + name[1:]
+
+
+def match_language(hint: str | None, enabled: tuple[str, ...]) -> str | None:
+    """The enabled language that a client's language tag (e.g. "ar-EG", "tl") points to."""
+    if not hint:
+        return None
+    primary = hint.replace("_", "-").split("-")[0].lower()
+    primary = {"tl": "fil", "sqi": "sq"}.get(primary, primary)
+    return primary if primary in enabled else None
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back naive timestamps; everything is stored in UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def local_date(moment: datetime, zone: ZoneInfo) -> date:
+    """The calendar day of a stored timestamp in the deployment's time zone."""
+    return _aware(moment).astimezone(zone).date()
+
+
+def format_when(moment: datetime, zone: ZoneInfo) -> str:
+    """A date and time in the current locale and the deployment's time zone."""
+    moment = _aware(moment)
+    return format_datetime(moment, "medium", tzinfo=zone, locale=_current.get())
+
+
+def format_day(day: date) -> str:
+    return format_date(day, "medium", locale=_current.get())

@@ -1,0 +1,39 @@
+"""What the services answer: plain messages with buttons, for any channel to render."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    data: str  # comes back from the channel untrusted; parsed and checked before use
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    attachment: Attachment | None = None
+
+
+@dataclass
+class Response:
+    """Everything one inbound event produces, ready to be sent after the commit."""
+
+    replies: list[Reply] = field(default_factory=list)
+    notice: str | None = None  # a short toast for a button press
+    edit: Reply | None = None  # replaces the message whose button was pressed
+    chosen: str | None = None  # the label of the pressed button, kept in the closed message
+    close_buttons: bool = False  # the pressed message's buttons are spent
+
+    def say(self, *replies: Reply) -> Response:
+        self.replies.extend(replies)
+        return self

@@ -1,0 +1,172 @@
+"""Consent, and a resident's rights over their data: see all of it, erase all of it."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import i18n
+from bot.cases import STATUS_LABELS, cases_of
+from bot.flows import FLOWS
+from bot.i18n import _, isolate
+from bot.intake import display_answer
+from bot.outgoing import Attachment, Button, Reply
+from db.models import Case, Consent, Intake, Resident, now
+
+# Bump when the text of the privacy notice changes in substance: consents record it.
+NOTICE_VERSION = "2026-11"
+
+
+def notice() -> Reply:
+    text = "\n\n".join(
+        [
+            _("Before we start, a few words about your data."),
+            _(
+                "To help you, the volunteers need a few answers about your situation. We use "
+                "them only for your request. We never ask about your nationality, documents, "
+                "religion or health. Only the volunteer who takes your request sees your answers."
+            ),
+            _("You can see everything we keep with /mydata and delete it with /delete."),
+            _("Do you agree?"),
+        ]
+    )
+    return Reply(
+        text,
+        (
+            (Button(_("Yes, I agree"), f"consent:{NOTICE_VERSION}:yes"),),
+            (Button(_("No, thank you"), f"consent:{NOTICE_VERSION}:no"),),
+        ),
+    )
+
+
+async def has_consented(session: AsyncSession, resident: Resident) -> bool:
+    """Whether the resident's latest answer to the current notice is yes."""
+    statement = (
+        select(Consent)
+        .where(Consent.resident_id == resident.id, Consent.version == NOTICE_VERSION)
+        .order_by(col(Consent.id).desc())
+        .limit(1)
+    )
+    latest = (await session.exec(statement)).first()
+    return bool(latest and latest.accepted)
+
+
+def record_consent(session: AsyncSession, resident: Resident, accepted: bool) -> None:
+    assert resident.id is not None
+    session.add(Consent(resident_id=resident.id, version=NOTICE_VERSION, accepted=accepted))
+
+
+async def export(session: AsyncSession, resident: Resident) -> Reply:
+    """Everything stored about the resident: readable text plus a JSON document."""
+    consents = (await session.exec(select(Consent).where(Consent.resident_id == resident.id))).all()
+    intake = await session.get(Intake, resident.id)
+    cases = await cases_of(session, resident)
+    document = {
+        "resident": {
+            "channel": resident.channel,
+            "user_id": resident.channel_user_id,
+            "language": resident.language,
+            "first_contact": _iso(resident.created_at),
+        },
+        "consents": [
+            {"version": c.version, "accepted": c.accepted, "at": _iso(c.answered_at)}
+            for c in consents
+        ],
+        "intake_in_progress": (
+            {"kind": intake.flow, "answers": intake.answers} if intake else None
+        ),
+        "cases": [
+            {
+                "number": case.number,
+                "kind": case.kind,
+                "status": case.status,
+                "opened": _iso(case.created_at),
+                "answers": case.details,
+            }
+            for case in cases
+        ],
+    }
+    content = json.dumps(document, ensure_ascii=False, indent=2).encode()
+    return Reply(
+        _readable(resident, consents, intake, cases), attachment=Attachment("my-data.json", content)
+    )
+
+
+def _readable(resident: Resident, consents: Any, intake: Intake | None, cases: list[Case]) -> str:
+    lines = [
+        _("This is everything we keep about you:"),
+        "",
+        _("• Account: {channel} {user_id}").format(
+            channel=resident.channel.capitalize(), user_id=isolate(resident.channel_user_id)
+        ),
+        _("• Language: {language}").format(language=i18n.language_name(resident.language or "en")),
+        _("• First contact: {date}").format(date=i18n.format_day(resident.created_at.date())),
+    ]
+    for consent in consents:
+        answer = _("accepted") if consent.accepted else _("declined")
+        lines.append(
+            _("• Privacy notice {version}: {answer} on {date}").format(
+                version=isolate(consent.version),
+                answer=answer,
+                date=i18n.format_day(consent.answered_at.date()),
+            )
+        )
+    if intake is not None:
+        lines.append(
+            _("• Request being filled in: {kind}").format(kind=_(FLOWS[intake.flow].title))
+        )
+        lines.extend(_answer_lines(intake.flow, intake.answers))
+    for case in cases:
+        lines.append(
+            _("• Case {number} ({kind}), {status}").format(
+                number=isolate(case.number),
+                kind=_(FLOWS[case.kind].title),
+                status=_(STATUS_LABELS.get(case.status, case.status)),
+            )
+        )
+        lines.extend(_answer_lines(case.kind, case.details))
+    lines += ["", _("The attached file holds the same data in a form other programs can read.")]
+    return "\n".join(lines)
+
+
+def _answer_lines(flow_key: str, answers: dict[str, Any]) -> list[str]:
+    flow = FLOWS[flow_key]
+    return [
+        f"    – {_(step.label)}: {display_answer(step, answers[step.key])}"
+        for step in flow.steps
+        if step.key in answers
+    ]
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds")
+
+
+def ask_erase() -> Reply:
+    return Reply(
+        _(
+            "Do you want us to delete everything we keep about you? Your answers, your "
+            "language and your consent will be erased. This cannot be undone."
+        ),
+        (
+            (Button(_("Yes, delete my data"), "erase:yes"),),
+            (Button(_("No, keep it"), "erase:no"),),
+        ),
+    )
+
+
+async def erase(session: AsyncSession, resident: Resident) -> None:
+    """Erase the resident; their cases stay for statistics without any personal field."""
+    await session.exec(
+        update(Case)
+        .where(col(Case.resident_id) == resident.id)
+        .values(resident_id=None, details={}, erased_at=now())
+    )
+    await session.exec(delete(Intake).where(col(Intake.resident_id) == resident.id))
+    await session.exec(delete(Consent).where(col(Consent.resident_id) == resident.id))
+    await session.delete(resident)

@@ -1,0 +1,110 @@
+"""Telegram handlers for residents writing to the bot in a private chat."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+from telegram import Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot import dialogue
+from bot.conversation import Conversation, Sender, conversation
+from bot.desk import Desk
+from bot.outgoing import Response
+from handlers.telegram_render import send_all, settle_press
+
+Intent = Callable[[Conversation], Awaitable[Response]]
+
+PRIVATE = filters.ChatType.PRIVATE
+NEW_MESSAGE = filters.UpdateType.MESSAGE  # edits of old messages are not new answers
+
+
+def desk(context: ContextTypes.DEFAULT_TYPE) -> Desk:
+    found = context.bot_data["desk"]
+    assert isinstance(found, Desk)
+    return found
+
+
+def sender_of(update: Update) -> Sender:
+    user = update.effective_user
+    assert user is not None
+    return Sender("telegram", str(user.id), user.language_code)
+
+
+async def handle(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, intent: Intent
+) -> Response | None:
+    """Run one intent in its own committed transaction; None when the update was seen before."""
+    services = desk(context)
+    key = str(update.update_id)
+    async with conversation(services.sessions, services.settings, sender_of(update), key) as convo:
+        if convo is None:
+            return None
+        return await intent(convo)
+
+
+Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
+
+
+def command(intent: Intent) -> Callback:
+    async def callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        response = await handle(update, context, intent)
+        if response is not None and update.effective_chat:
+            await send_all(context.bot, update.effective_chat.id, response)
+
+    callback.__doc__ = intent.__doc__
+    return callback
+
+
+async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Take typed text as an answer to the current question."""
+    assert update.message is not None
+    text = update.message.text or ""
+    await command(lambda convo: dialogue.answer_text(convo, text))(update, context)
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Apply a pressed button, then update the message that carried it."""
+    query = update.callback_query
+    assert query is not None
+    if query.message is None or query.message.chat.type != "private":
+        await query.answer()
+        return
+    data = query.data or ""
+    response = await handle(update, context, lambda convo: dialogue.press(convo, data))
+    if response is None:
+        await query.answer()
+        return
+    await settle_press(query, response)
+    await send_all(context.bot, query.message.chat.id, response)
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    """Add the resident handlers, most specific first."""
+    commands: dict[str, Intent] = {
+        "start": dialogue.start,
+        "language": dialogue.choose_language,
+        "help": dialogue.help_command,
+        "status": dialogue.status,
+        "cancel": dialogue.cancel,
+        "mydata": dialogue.my_data,
+        "delete": dialogue.delete_request,
+    }
+    for name, intent in commands.items():
+        application.add_handler(
+            CommandHandler(name, command(intent), filters=PRIVATE & NEW_MESSAGE)
+        )
+    application.add_handler(
+        MessageHandler(PRIVATE & NEW_MESSAGE & filters.COMMAND, command(dialogue.unknown_command))
+    )
+    application.add_handler(MessageHandler(PRIVATE & NEW_MESSAGE & filters.TEXT, on_text))
+    application.add_handler(MessageHandler(PRIVATE & NEW_MESSAGE, command(dialogue.unsupported)))
+    application.add_handler(CallbackQueryHandler(on_button))

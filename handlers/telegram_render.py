@@ -1,0 +1,79 @@
+"""Sending the services' replies over Telegram."""
+
+from __future__ import annotations
+
+from telegram import (
+    Bot,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    Message,
+)
+from telegram.error import BadRequest
+
+from bot.outgoing import Reply, Response
+
+MAX_TEXT = 4096  # Telegram's limit for one message
+
+
+def markup(reply: Reply) -> InlineKeyboardMarkup | None:
+    if not reply.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
+            for row in reply.buttons
+        ]
+    )
+
+
+def _pieces(text: str) -> list[str]:
+    """Split a long text at line breaks so that each piece fits in one message."""
+    pieces: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > MAX_TEXT:
+            pieces.append(line[:MAX_TEXT])
+            line = line[MAX_TEXT:]
+        if len(current) + len(line) + 1 > MAX_TEXT:
+            pieces.append(current)
+            current = ""
+        current = f"{current}\n{line}" if current else line
+    return [*pieces, current]
+
+
+async def send(bot: Bot, chat_id: int, reply: Reply) -> None:
+    pieces = _pieces(reply.text)
+    for piece in pieces[:-1]:
+        await bot.send_message(chat_id, piece)
+    # The buttons go with the last piece, right under the question they answer.
+    await bot.send_message(chat_id, pieces[-1], reply_markup=markup(reply))
+    if reply.attachment:
+        document = InputFile(reply.attachment.content, filename=reply.attachment.filename)
+        await bot.send_document(chat_id, document)
+
+
+async def send_all(bot: Bot, chat_id: int, response: Response) -> None:
+    for reply in response.replies:
+        await send(bot, chat_id, reply)
+
+
+async def settle_press(query: CallbackQuery, response: Response) -> None:
+    """Answer a button press, and update the message that carried the button."""
+    await query.answer(response.notice)
+    message = query.message
+    if not isinstance(message, Message):  # too old for Telegram to show it to the bot
+        return
+    try:
+        if response.edit is not None:
+            await query.edit_message_text(response.edit.text, reply_markup=markup(response.edit))
+        elif response.close_buttons and response.chosen and message.text:
+            # Keep the question readable in the chat, with the answer given under it.
+            text = f"{message.text}\n\n→ {response.chosen}"
+            await query.edit_message_text(text[:MAX_TEXT], reply_markup=None)
+        elif response.close_buttons:
+            await query.edit_message_reply_markup(reply_markup=None)
+    except BadRequest:
+        # Already edited (the same press delivered twice) or too old to edit: nothing to fix.
+        return
