@@ -95,7 +95,7 @@ def _stale(prompt: Reply) -> Response:
 
 async def _set_language(convo: Conversation, code: str) -> Response:
     if code not in convo.settings.languages:
-        return _stale(language_picker(convo))
+        return _stale(await next_prompt(convo))
     resident = await convo.ensure_resident()
     resident.language = code
     with i18n.locale(code):

@@ -60,8 +60,15 @@ async def send_all(bot: Bot, chat_id: int, response: Response) -> None:
 
 
 async def settle_press(query: CallbackQuery, response: Response) -> None:
-    """Answer a button press, and update the message that carried the button."""
-    await query.answer(response.notice)
+    """Update the message that carried the pressed button, then answer the press."""
+    try:
+        await _update_pressed(query, response)
+    finally:
+        # Answered last, so that whoever sees the answer sees the message already updated.
+        await query.answer(response.notice)
+
+
+async def _update_pressed(query: CallbackQuery, response: Response) -> None:
     message = query.message
     if not isinstance(message, Message):  # too old for Telegram to show it to the bot
         return

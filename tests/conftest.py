@@ -1,0 +1,120 @@
+"""Shared fixtures: real databases (SQLite always, PostgreSQL when reachable) and a running bot."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from bot.app import build_application
+from bot.config import Settings
+from db import migrate
+from db.session import create_engine, session_factory
+from tests.fake_telegram import FakeBotAPI, running
+from tests.transcript import Person
+
+POSTGRES_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+TOKEN = "123456:TEST-TOKEN"
+
+
+def _postgres_reachable() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+POSTGRES = pytest.param(
+    "postgresql",
+    marks=pytest.mark.skipif(not _postgres_reachable(), reason="PostgreSQL is not reachable"),
+)
+
+
+@pytest.fixture(params=["sqlite", POSTGRES])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A migrated, empty database of each kind the machine has."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'helpdesk.db'}"
+        await migrate.upgrade(url)
+        yield url
+        return
+    # Each test gets a database of its own, so no test sees another's rows.
+    name = f"helpdesk_test_{uuid.uuid4().hex[:12]}"
+    await _admin(f'CREATE DATABASE "{name}"')
+    url = POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        await migrate.upgrade(url)
+        yield url
+    finally:
+        await _admin(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+async def _admin(statement: str) -> None:
+    engine = create_engine(POSTGRES_URL).execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+async def sessions(database_url: str) -> AsyncIterator[object]:
+    engine = create_engine(database_url)
+    yield session_factory(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
+async def telegram() -> AsyncIterator[FakeBotAPI]:
+    server = FakeBotAPI(token=TOKEN)
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@pytest.fixture
+def settings(telegram: FakeBotAPI, database_url: str) -> Settings:
+    return Settings(token=TOKEN, api_url=telegram.base_url, database_url=database_url)
+
+
+class Bot:
+    """The real application, startable and stoppable like a deployed bot."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @asynccontextmanager
+    async def running(self, **changes: Any) -> AsyncIterator[None]:
+        application = build_application(replace(self.settings, **changes))
+        async with running(application):
+            yield
+
+
+@pytest.fixture
+async def bot(settings: Settings) -> AsyncIterator[Bot]:
+    yield Bot(settings)
+
+
+@pytest.fixture
+async def live_bot(bot: Bot) -> AsyncIterator[Bot]:
+    async with bot.running():
+        yield bot
+
+
+@pytest.fixture
+def people(telegram: FakeBotAPI) -> Iterator[type[Person]]:
+    yield Person

@@ -1,0 +1,893 @@
+"""An in-process fake Telegram Bot API server (aiohttp) that a real PTB Application can poll."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dtm
+import itertools
+import json
+import re
+import socket
+import time
+from collections import defaultdict, deque
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from html import unescape
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from telegram.ext import Application
+
+    AppT = TypeVar("AppT", bound=Application[Any, Any, Any, Any, Any, Any])
+
+JSON = dict[str, Any]
+T = TypeVar("T")
+
+TOKEN = "123:TEST"
+BOT_USERNAME = "sportello_test_bot"
+BOT_FIRST_NAME = "Sportello"
+
+# Telegram's own wording, so that code matching on error texts is exercised for real.
+NOT_MODIFIED = (
+    "Bad Request: message is not modified: specified new message content and reply markup "
+    "are exactly the same as a current content and reply markup of the message"
+)
+BLOCKED = "Forbidden: bot was blocked by the user"
+_ENTITIES = "Bad Request: can't parse entities: "
+
+# PTB sends str values raw and everything else json.dumps()'d, so a text of "42" or "true"
+# would come back as an int/bool if we JSON-decoded every field; these stay strings.
+# fmt: off
+_STRING_PARAMS = frozenset({
+    "text", "caption", "parse_mode", "callback_query_id", "url", "action", "title",
+    "description", "short_description", "name", "inline_message_id", "business_connection_id",
+    "secret_token", "ip_address", "language_code", "document", "photo", "voice", "sticker",
+    "thumbnail", "emoji", "message_effect_id", "custom_emoji_id", "file_id", "query_id",
+})
+_METHODS = (
+    "getMe", "deleteWebhook", "setWebhook", "getWebhookInfo", "logOut", "close", "setMyCommands",
+    "getMyCommands", "deleteMyCommands", "getUpdates", "sendMessage", "editMessageText",
+    "editMessageReplyMarkup", "deleteMessage", "answerCallbackQuery", "sendDocument", "sendPhoto",
+    "sendVoice", "sendChatAction", "getChat", "getChatMember", "copyMessage",
+)
+# Methods that post into a chat: subject to block(), the rate limit and chat-id checks.
+_SEND_METHODS = frozenset(
+    {"sendMessage", "sendDocument", "sendPhoto", "sendVoice", "sendChatAction", "copyMessage"}
+)
+_CHAT_WRITE_METHODS = _SEND_METHODS | {"editMessageText", "editMessageReplyMarkup"}
+_HTML_TAGS = frozenset({
+    "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a",
+    "code", "pre", "blockquote", "tg-emoji",
+})
+# PTB's ChatMember subclasses insist on every permission flag the API documents as required.
+_ADMIN_RIGHTS = (
+    "manage_chat", "delete_messages", "manage_video_chats", "restrict_members",
+    "promote_members", "change_info", "invite_users", "post_stories", "edit_stories",
+    "delete_stories",
+)
+_RESTRICTED_RIGHTS = (
+    "change_info", "invite_users", "pin_messages", "send_messages", "send_polls",
+    "send_other_messages", "add_web_page_previews", "manage_topics", "send_audios",
+    "send_documents", "send_photos", "send_videos", "send_video_notes", "send_voice_notes",
+    "edit_tag", "react_to_messages",
+)
+_GIFT_TYPES = (
+    "unlimited_gifts", "limited_gifts", "unique_gifts", "premium_subscription",
+    "gifts_from_channels",
+)
+# fmt: on
+_HTML_TOKEN = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)\b[^<>]*>|<")
+
+
+@dataclass(frozen=True)
+class User:
+    """A human Telegram user who writes to the bot."""
+
+    id: int
+    first_name: str = "Ada"
+    language_code: str | None = "en"
+    username: str | None = None
+
+
+class Upload(NamedTuple):
+    """A file uploaded by the bot (multipart) or known to the fake by file_id."""
+
+    filename: str
+    data: bytes
+
+
+@dataclass
+class Call:
+    """One bot -> Telegram request, recorded on arrival; `response` is filled when answered."""
+
+    method: str
+    params: dict[str, Any]
+    at: float
+    index: int = -1
+    response: JSON | None = None
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.response and self.response.get("ok"))
+
+
+@dataclass
+class SentMessage:
+    """A message the bot sent; edits update it in place and push the old state on `history`."""
+
+    message_id: int
+    chat_id: int
+    text: str | None = None
+    reply_markup: dict[str, Any] | None = None
+    kind: str = "text"  # text | document | photo | voice | copy
+    caption: str | None = None
+    file: Upload | None = None
+    file_id: str | None = None
+    parse_mode: str | None = None
+    reply_to: int | None = None
+    copied_from: tuple[int, int] | None = None
+    # Previous (text, reply_markup) versions, oldest first.
+    history: list[tuple[str | None, dict[str, Any] | None]] = field(default_factory=list)
+    deleted: bool = False
+    date: int = 0
+    edit_date: int | None = None
+    params: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def document(self) -> Upload | None:
+        return self.file if self.kind == "document" else None
+
+
+class ApiError(Exception):
+    """Raised by method implementations; turned into Telegram's error JSON."""
+
+    def __init__(self, description: str, code: int = 400, retry_after: int | None = None) -> None:
+        super().__init__(description)
+        self.code, self.description, self.retry_after = code, description, retry_after
+
+
+def _decode(key: str, value: Any) -> Any:
+    if isinstance(value, bytes):
+        value = value.decode()
+    if not isinstance(value, str) or key in _STRING_PARAMS:
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value  # e.g. chat_id="@channel"
+
+
+def _short(value: Any) -> str:
+    return f"<{len(value)} bytes>" if isinstance(value, bytes) else repr(value)
+
+
+def _markup(raw: Any) -> dict[str, Any] | None:
+    # Telegram treats an empty inline keyboard as "no keyboard".
+    if not isinstance(raw, dict) or raw == {"inline_keyboard": []}:
+        return None
+    return raw
+
+
+def _check_html(text: str) -> str:
+    """Validate Telegram-HTML like the server does; returns the visible text."""
+    stack: list[str] = []
+    for m in _HTML_TOKEN.finditer(text):
+        at = len(text[: m.start()].encode())
+        closing, tag = m.group(1), (m.group(2) or "").lower()
+        if not tag:
+            raise ApiError(f"{_ENTITIES}Unexpected end of name token at byte offset {at}")
+        if tag not in _HTML_TAGS:
+            kind = "end" if closing else "start"
+            raise ApiError(f'{_ENTITIES}Unsupported {kind} tag "{tag}" at byte offset {at}')
+        if not closing:
+            stack.append(tag)
+        elif not stack or stack[-1] != tag:
+            expected = stack[-1] if stack else ""
+            raise ApiError(
+                f'{_ENTITIES}Unmatched end tag at byte offset {at}, expected "</{expected}>", '
+                f'found "</{tag}>"'
+            )
+        else:
+            stack.pop()
+    if stack:
+        raise ApiError(f'{_ENTITIES}Can\'t find end tag corresponding to start tag "{stack[-1]}"')
+    return unescape(re.sub(r"<[^<>]*>", "", text))
+
+
+def _chat_type(chat_id: int) -> str:
+    if chat_id > 0:
+        return "private"
+    return "supergroup" if str(chat_id).startswith("-100") else "group"
+
+
+class FakeBotAPI:
+    """The fake server. Use `async with FakeBotAPI() as server:` and `server.base_url`."""
+
+    def __init__(self, token: str = TOKEN, *, rate_limit_per_second: float | None = None) -> None:
+        self.token = token
+        self.bot_id = int(token.split(":", 1)[0])
+        self.rate_limit_per_second = rate_limit_per_second
+        self.calls: list[Call] = []
+        self.chats: defaultdict[int, list[SentMessage]] = defaultdict(list)
+        self.users: dict[int, User] = {}
+        self.incoming: dict[tuple[int, int], JSON] = {}  # messages users sent, by (chat, id)
+        self.rejected_429 = 0
+        self.webhook_url = ""
+        self.commands: dict[tuple[str, str], list[JSON]] = {}
+        self.blocked: set[int] = set()
+        self.member_status: dict[tuple[int, int], str] = {}
+        self._pending: list[JSON] = []  # pushed but not yet confirmed by an offset
+        self._delivered: dict[int, JSON] = {}  # every update ever pushed, for redeliver()
+        self._update_ids = itertools.count(1)
+        self._ids = itertools.count(1)  # file ids, callback ids
+        self._message_ids: defaultdict[int, int] = defaultdict(int)
+        self._sent: dict[tuple[int, int], SentMessage] = {}
+        self._files: dict[str, Upload] = {}
+        self._callback_ids: set[str] = set()
+        self._failures: defaultdict[str, deque[ApiError]] = defaultdict(deque)
+        self._send_times: deque[float] = deque()
+        self._read_cursor: defaultdict[int, int] = defaultdict(int)
+        self._changed = asyncio.Event()
+        self._closing = False
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+        self._methods: dict[str, Callable[[JSON], Any]] = {
+            name: getattr(self, f"_m_{name}") for name in _METHODS
+        }
+        self._methods_lower = {name.lower(): name for name in _METHODS}
+
+    # ---- lifecycle -------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    async def start(self) -> None:
+        app = web.Application(client_max_size=64 * 1024**2)  # aiohttp's 1 MiB default < 50 MB
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        # handler_cancellation: a long poll whose client went away must not linger.
+        self._runner = web.AppRunner(
+            app, access_log=None, handler_cancellation=True, shutdown_timeout=1.0
+        )
+        await self._runner.setup()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
+        self.port = sock.getsockname()[1]
+        self._changed = asyncio.Event()  # bind to the running loop's lifetime
+        self._closing = False
+        await web.SockSite(self._runner, sock).start()
+
+    async def stop(self) -> None:
+        self._closing = True
+        self._notify()  # pending getUpdates return [] at once instead of running out the clock
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> FakeBotAPI:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # ---- failure injection and per-chat state ----------------------------------------------
+
+    def fail_next(
+        self,
+        method: str,
+        error_code: int = 429,
+        description: str | None = None,
+        retry_after: int = 1,
+    ) -> None:
+        """Make the next call to `method` fail once (calls stack up: two fail_next = two fails)."""
+        if description is None:
+            description = {
+                429: f"Too Many Requests: retry after {retry_after}",
+                403: BLOCKED,
+                400: "Bad Request",
+                502: "Bad Gateway",
+            }.get(error_code, "Internal Server Error")
+        self._failures[method].append(
+            ApiError(description, error_code, retry_after if error_code == 429 else None)
+        )
+
+    def block(self, user_id: int) -> None:
+        self.blocked.add(user_id)
+
+    def unblock(self, user_id: int) -> None:
+        self.blocked.discard(user_id)
+
+    def set_member_status(self, chat_id: int, user_id: int, status: str) -> None:
+        """status: creator | administrator | member | restricted | left | kicked."""
+        self.member_status[(chat_id, user_id)] = status
+
+    # ---- incoming updates ------------------------------------------------------------------
+
+    def push_update(self, raw: JSON) -> int:
+        update = {**raw, "update_id": next(self._update_ids)}
+        for key in ("message", "edited_message", "channel_post"):
+            if isinstance(msg := update.get(key), dict) and "chat" in msg:
+                self.incoming[(msg["chat"]["id"], msg["message_id"])] = msg
+        self._pending.append(update)
+        self._delivered[update["update_id"]] = update
+        self._notify()
+        return int(update["update_id"])
+
+    def redeliver(self, update_id: int) -> None:
+        """Queue an update again, as Telegram does when the bot died before confirming it.
+
+        A running bot has moved its offset past it; a bot started afterwards receives it.
+        """
+        self._pending.append(self._delivered[update_id])
+        self._notify()
+
+    def push_text(self, user: User, text: str, *, chat_id: int | None = None) -> int:
+        extra: JSON = {}
+        if text.startswith("/"):
+            command = text.split(maxsplit=1)[0]
+            # Entity offsets/lengths are in UTF-16 code units, as in the real API.
+            length = len(command.encode("utf-16-le")) // 2
+            extra["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        return self._push_message(user, chat_id, text=text, **extra)
+
+    def push_sticker(self, user: User, *, chat_id: int | None = None) -> int:
+        sticker = {
+            **self._new_file(),
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            "type": "regular",
+            "emoji": "👍",
+        }
+        return self._push_message(user, chat_id, sticker=sticker)
+
+    def push_photo(
+        self, user: User, caption: str | None = None, *, chat_id: int | None = None
+    ) -> int:
+        sizes = [
+            {**self._new_file(b"\xff\xd8" + bytes(n)), "width": n, "height": n}
+            for n in (90, 320, 800)
+        ]
+        extra = {"caption": caption} if caption is not None else {}
+        return self._push_message(user, chat_id, photo=sizes, **extra)
+
+    def push_voice(self, user: User, *, chat_id: int | None = None) -> int:
+        voice = {**self._new_file(b"OggS", "voice.ogg"), "duration": 3, "mime_type": "audio/ogg"}
+        return self._push_message(user, chat_id, voice=voice)
+
+    def push_document(
+        self,
+        user: User,
+        *,
+        chat_id: int | None = None,
+        file_name: str = "report.pdf",
+        data: bytes = b"%PDF-1.4 fake",
+        caption: str | None = None,
+    ) -> int:
+        doc = {**self._new_file(data, file_name), "file_name": file_name}
+        extra = {"caption": caption} if caption is not None else {}
+        return self._push_message(user, chat_id, document=doc, **extra)
+
+    def push_callback(self, user: User, message: SentMessage, data: str) -> int:
+        return self._push_callback(user, self._message_json(message), data)
+
+    def push_callback_raw(self, user: User, chat_id: int, message_id: int, data: str) -> int:
+        sent = self._sent.get((chat_id, message_id))
+        # Unknown/deleted messages arrive as InaccessibleMessage (date 0), like Telegram does.
+        message = (
+            self._message_json(sent)
+            if sent and not sent.deleted
+            else {"chat": self._chat_json(chat_id), "message_id": message_id, "date": 0}
+        )
+        return self._push_callback(user, message, data)
+
+    # ---- waiting helpers for tests ---------------------------------------------------------
+
+    async def wait_for_call(
+        self,
+        method: str,
+        predicate: Callable[[Call], bool] | None = None,
+        *,
+        after: int | None = None,
+        timeout: float = 5.0,  # noqa: ASYNC109 - the tests' deadline, not an I/O timeout
+    ) -> Call:
+        """First call to `method` at index >= `after` (e.g. len(server.calls) taken earlier)."""
+
+        def find() -> Call | None:
+            for call in self.calls[after or 0 :]:
+                if call.method == method and (predicate is None or predicate(call)):
+                    return call
+            return None
+
+        found = await self._wait(find, timeout)
+        if found is None:
+            raise AssertionError(f"no {method} call within {timeout}s\n{self.dump()}")
+        return found
+
+    async def next_message(self, chat_id: int, timeout: float = 5.0) -> SentMessage:  # noqa: ASYNC109
+        """The oldest message sent to `chat_id` that this method has not returned yet."""
+
+        def find() -> SentMessage | None:
+            sent = self.chats[chat_id]
+            return (
+                sent[self._read_cursor[chat_id]] if self._read_cursor[chat_id] < len(sent) else None
+            )
+
+        msg = await self._wait(find, timeout)
+        if msg is None:
+            raise AssertionError(
+                f"no new message to chat {chat_id} within {timeout}s\n{self.dump()}"
+            )
+        self._read_cursor[chat_id] += 1
+        return msg
+
+    def unread(self, chat_id: int) -> list[SentMessage]:
+        """Messages next_message() would still return; peeking does not consume them."""
+        return self.chats[chat_id][self._read_cursor[chat_id] :]
+
+    def mark_read(self, chat_id: int) -> None:
+        self._read_cursor[chat_id] = len(self.chats[chat_id])
+
+    async def assert_no_message(self, chat_id: int, within: float = 0.3) -> None:
+        got = await self._wait(lambda: self.unread(chat_id) or None, within)
+        if got:
+            raise AssertionError(f"unexpected message(s) to chat {chat_id}: {got}\n{self.dump()}")
+
+    async def wait_updates_consumed(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+        """Until the bot confirmed every pushed update; handlers may still be running."""
+        if await self._wait(lambda: True if not self._pending else None, timeout) is None:
+            ids = [u["update_id"] for u in self._pending]
+            raise AssertionError(f"updates {ids} not confirmed within {timeout}s\n{self.dump()}")
+
+    def dump(self, last: int = 20) -> str:
+        """The recent calls, getUpdates left out (they would drown everything else)."""
+        shown = [c for c in self.calls if c.method != "getUpdates"][-last:]
+        lines = [f"recent calls ({len(self.calls)} total, {len(self._pending)} updates pending):"]
+        for c in shown:
+            params = json.dumps(c.params, default=_short, ensure_ascii=False)
+            outcome = (
+                "pending"
+                if c.response is None
+                else ("ok" if c.ok else f"{c.response['error_code']} {c.response['description']}")
+            )
+            lines.append(f"  #{c.index} {c.method} {params[:200]} -> {outcome}")
+        return "\n".join(lines)
+
+    # ---- internals: plumbing ---------------------------------------------------------------
+
+    def _notify(self) -> None:
+        # Wake every waiter, then hand out a fresh event: a cheap broadcast condition.
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    async def _wait(self, check: Callable[[], T | None], within: float) -> T | None:
+        deadline = time.monotonic() + within
+        while (result := check()) is None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), remaining)
+        return result
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.json_response(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
+            )
+        # Telegram matches method names case-insensitively; unknown ones are recorded too, so
+        # that a timed-out wait shows the call the fake does not implement.
+        asked = request.match_info["method"]
+        method = self._methods_lower.get(asked.lower())
+        call = Call(method or asked, await self._read_params(request), time.monotonic())
+        call.index = len(self.calls)
+        self.calls.append(call)
+        self._notify()
+        try:
+            if method is None:
+                raise ApiError("Not Found", 404)
+            self._precheck(call)
+            result = self._methods[method](call.params)
+            if asyncio.iscoroutine(result):
+                result = await result
+            body: JSON = {"ok": True, "result": result}
+        except ApiError as err:
+            body = {"ok": False, "error_code": err.code, "description": err.description}
+            if err.retry_after is not None:
+                body["parameters"] = {"retry_after": err.retry_after}
+        except (KeyError, ValueError, TypeError) as err:  # missing/garbled parameter
+            body = {"ok": False, "error_code": 400, "description": f"Bad Request: {err!r}"}
+        call.response = body
+        self._notify()
+        return web.json_response(body, status=200 if body["ok"] else body["error_code"])
+
+    async def _read_params(self, request: web.Request) -> JSON:
+        params: JSON = {k: _decode(k, v) for k, v in request.query.items()}
+        if not request.can_read_body:
+            return params
+        if request.content_type == "application/json":
+            body = await request.json()
+            params.update({k: _decode(k, v) for k, v in body.items()})
+            return params
+        # Form-encoded and multipart bodies both land here; uploads become FileFields.
+        uploads: dict[str, Upload] = {}
+        for key, value in (await request.post()).items():
+            if isinstance(value, web.FileField):
+                uploads[key] = Upload(value.filename, value.file.read())
+            else:
+                params[key] = _decode(key, value)
+        for key, upload in uploads.items():
+            # PTB names the part after the parameter, or uses "attach://<part>" references.
+            ref = next((k for k, v in params.items() if v == f"attach://{key}"), None)
+            params[ref or key] = upload
+        return params
+
+    def _precheck(self, call: Call) -> None:
+        if self._failures[call.method]:
+            raise self._failures[call.method].popleft()
+        chat_id = call.params.get("chat_id")
+        if call.method in _CHAT_WRITE_METHODS and chat_id in self.blocked:
+            raise ApiError(BLOCKED, 403)
+        if self.rate_limit_per_second is not None and call.method in _SEND_METHODS:
+            now = time.monotonic()
+            while self._send_times and now - self._send_times[0] >= 1.0:
+                self._send_times.popleft()
+            if len(self._send_times) >= self.rate_limit_per_second:
+                self.rejected_429 += 1
+                raise ApiError("Too Many Requests: retry after 1", 429, retry_after=1)
+            self._send_times.append(now)
+
+    # ---- internals: Telegram objects -------------------------------------------------------
+
+    def _bot_user(self) -> JSON:
+        return {
+            "id": self.bot_id,
+            "is_bot": True,
+            "first_name": BOT_FIRST_NAME,
+            "username": BOT_USERNAME,
+        }
+
+    def _user_json(self, user_id: int) -> JSON:
+        user = self.users.get(user_id, User(user_id, first_name=f"User{user_id}"))
+        data: JSON = {"id": user.id, "is_bot": False, "first_name": user.first_name}
+        if user.username:
+            data["username"] = user.username
+        if user.language_code:
+            data["language_code"] = user.language_code
+        return data
+
+    def _chat_json(self, chat_id: int) -> JSON:
+        kind = _chat_type(chat_id)
+        if kind != "private":
+            return {"id": chat_id, "type": kind, "title": f"Group {chat_id}"}
+        user = self._user_json(chat_id)
+        return {"id": chat_id, "type": "private", "first_name": user["first_name"]} | (
+            {"username": user["username"]} if "username" in user else {}
+        )
+
+    def _new_file(self, data: bytes = b"", name: str = "file") -> JSON:
+        n = next(self._ids)
+        file_id = f"FILE{n}"
+        self._files[file_id] = Upload(name, data)
+        return {"file_id": file_id, "file_unique_id": "U" + file_id, "file_size": len(data)}
+
+    def _push_message(self, user: User, chat_id: int | None, **content: Any) -> int:
+        self.users[user.id] = user
+        chat = user.id if chat_id is None else chat_id
+        self._message_ids[chat] += 1  # one id sequence per chat, shared with the bot's messages
+        message = {
+            "message_id": self._message_ids[chat],
+            "date": int(time.time()),
+            "chat": self._chat_json(chat),
+            "from": self._user_json(user.id),
+            **content,
+        }
+        return self.push_update({"message": message})
+
+    def _push_callback(self, user: User, message: JSON, data: str) -> int:
+        self.users[user.id] = user
+        query_id = str(next(self._ids))
+        self._callback_ids.add(query_id)
+        return self.push_update(
+            {
+                "callback_query": {
+                    "id": query_id,
+                    "from": self._user_json(user.id),
+                    "message": message,
+                    "chat_instance": str(message["chat"]["id"]),
+                    "data": data,
+                }
+            }
+        )
+
+    def _message_json(self, msg: SentMessage, *, nested: bool = False) -> JSON:
+        data: JSON = {
+            "message_id": msg.message_id,
+            "date": msg.date,
+            "chat": self._chat_json(msg.chat_id),
+            "from": self._bot_user(),
+        }
+        if msg.text is not None:
+            data["text"] = msg.text
+        if msg.caption is not None:
+            data["caption"] = msg.caption
+        if msg.file is not None and msg.file_id is not None:
+            meta = {
+                "file_id": msg.file_id,
+                "file_unique_id": "U" + msg.file_id,
+                "file_size": len(msg.file.data),
+            }
+            if msg.kind == "photo":
+                data["photo"] = [{**meta, "width": 800, "height": 600}]
+            elif msg.kind == "voice":
+                data["voice"] = {**meta, "duration": 1}
+            else:
+                data["document"] = {**meta, "file_name": msg.file.filename}
+        # Telegram only echoes inline keyboards, never reply keyboards.
+        if msg.reply_markup and "inline_keyboard" in msg.reply_markup:
+            data["reply_markup"] = msg.reply_markup
+        if msg.edit_date is not None:
+            data["edit_date"] = msg.edit_date
+        if msg.reply_to is not None and not nested:
+            target = self._sent.get((msg.chat_id, msg.reply_to))
+            replied = (
+                self._message_json(target, nested=True)
+                if target
+                else self.incoming.get((msg.chat_id, msg.reply_to))
+            )
+            if replied:
+                data["reply_to_message"] = replied
+        return data
+
+    def _chat_id(self, params: JSON, key: str = "chat_id") -> int:
+        chat_id = params.get(key)
+        if not isinstance(chat_id, int):
+            raise ApiError("Bad Request: chat not found")
+        return chat_id
+
+    def _check_text(self, text: Any, parse_mode: Any, limit: int, what: str) -> None:
+        if not isinstance(text, str) or not text.strip():
+            raise ApiError(f"Bad Request: {what} is empty")
+        visible = _check_html(text) if str(parse_mode).upper() == "HTML" else text
+        if len(visible) > limit:
+            raise ApiError(f"Bad Request: {what} is too long")
+
+    def _send(self, params: JSON, kind: str, **fields: Any) -> JSON:
+        chat_id = self._chat_id(params)
+        reply_to = (params.get("reply_parameters") or {}).get("message_id")
+        self._message_ids[chat_id] += 1
+        msg = SentMessage(
+            message_id=self._message_ids[chat_id],
+            chat_id=chat_id,
+            kind=kind,
+            reply_markup=_markup(params.get("reply_markup")),
+            parse_mode=params.get("parse_mode"),
+            reply_to=reply_to or params.get("reply_to_message_id"),
+            date=int(time.time()),
+            params=params,
+            **fields,
+        )
+        self.chats[chat_id].append(msg)
+        self._sent[(chat_id, msg.message_id)] = msg
+        return self._message_json(msg)
+
+    def _send_media(self, params: JSON, kind: str) -> JSON:
+        ref = params.get(kind)
+        caption = params.get("caption")
+        if caption is not None:
+            self._check_text(caption, params.get("parse_mode"), 1024, "message caption")
+        if isinstance(ref, Upload):
+            file_id = self._new_file(ref.data, ref.filename)["file_id"]
+            return self._send(params, kind, file=ref, file_id=file_id, caption=caption)
+        if isinstance(ref, str) and ref in self._files:  # re-sending a known file_id
+            return self._send(params, kind, file=self._files[ref], file_id=ref, caption=caption)
+        if isinstance(ref, str) and ref.startswith(("http://", "https://")):
+            file_id = self._new_file(b"", ref.rsplit("/", 1)[-1])["file_id"]
+            return self._send(
+                params, kind, file=self._files[file_id], file_id=file_id, caption=caption
+            )
+        raise ApiError("Bad Request: wrong file identifier/HTTP URL specified")
+
+    def _editable(self, params: JSON) -> SentMessage:
+        if "inline_message_id" in params:
+            raise ApiError("Bad Request: inline messages are not supported by FakeBotAPI")
+        key = (self._chat_id(params), int(params["message_id"]))
+        if key in self.incoming:
+            raise ApiError("Bad Request: message can't be edited")
+        msg = self._sent.get(key)
+        if msg is None or msg.deleted:
+            raise ApiError("Bad Request: message to edit not found")
+        return msg
+
+    def _apply_edit(self, msg: SentMessage, text: str | None, markup: JSON | None) -> JSON:
+        if text == msg.text and markup == msg.reply_markup:
+            raise ApiError(NOT_MODIFIED)
+        msg.history.append((msg.text, msg.reply_markup))
+        msg.text, msg.reply_markup, msg.edit_date = text, markup, int(time.time())
+        return self._message_json(msg)
+
+    # ---- internals: Bot API methods (params are already decoded) ---------------------------
+
+    def _m_getMe(self, p: JSON) -> JSON:
+        return self._bot_user() | {
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
+
+    def _m_deleteWebhook(self, p: JSON) -> bool:
+        self.webhook_url = ""
+        if p.get("drop_pending_updates"):
+            self._pending.clear()
+        return True
+
+    def _m_setWebhook(self, p: JSON) -> bool:
+        self.webhook_url = str(p["url"])
+        return True
+
+    def _m_getWebhookInfo(self, p: JSON) -> JSON:
+        return {
+            "url": self.webhook_url,
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._pending),
+        }
+
+    def _m_logOut(self, p: JSON) -> bool:
+        return True
+
+    def _m_close(self, p: JSON) -> bool:
+        return True
+
+    @staticmethod
+    def _commands_key(p: JSON) -> tuple[str, str]:
+        scope = json.dumps(p.get("scope") or {"type": "default"}, sort_keys=True)
+        return scope, str(p.get("language_code") or "")
+
+    def _m_setMyCommands(self, p: JSON) -> bool:
+        self.commands[self._commands_key(p)] = list(p["commands"])
+        return True
+
+    def _m_getMyCommands(self, p: JSON) -> list[JSON]:
+        return self.commands.get(self._commands_key(p), [])
+
+    def _m_deleteMyCommands(self, p: JSON) -> bool:
+        self.commands.pop(self._commands_key(p), None)
+        return True
+
+    async def _m_getUpdates(self, p: JSON) -> list[JSON]:
+        if self.webhook_url:
+            raise ApiError(
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+                409,
+            )
+        offset, limit = int(p.get("offset", 0)), max(1, min(100, int(p.get("limit", 100))))
+        # An offset confirms every earlier update; a negative one keeps only the last -offset.
+        if offset > 0:
+            self._pending = [u for u in self._pending if u["update_id"] >= offset]
+        elif offset < 0:
+            self._pending = self._pending[offset:]
+        self._notify()
+
+        def ready() -> list[JSON] | None:
+            return [] if self._closing else (self._pending[:limit] or None)
+
+        return await self._wait(ready, float(p.get("timeout", 0))) or []
+
+    def _m_sendMessage(self, p: JSON) -> JSON:
+        self._check_text(p.get("text"), p.get("parse_mode"), 4096, "message text")
+        return self._send(p, "text", text=p["text"])
+
+    def _m_editMessageText(self, p: JSON) -> JSON:
+        msg = self._editable(p)
+        if msg.text is None:
+            raise ApiError("Bad Request: there is no text in the message to edit")
+        self._check_text(p.get("text"), p.get("parse_mode"), 4096, "message text")
+        # Like Telegram: an edit without reply_markup drops the inline keyboard.
+        result = self._apply_edit(msg, p["text"], _markup(p.get("reply_markup")))
+        msg.parse_mode = p.get("parse_mode")
+        return result
+
+    def _m_editMessageReplyMarkup(self, p: JSON) -> JSON:
+        msg = self._editable(p)
+        return self._apply_edit(msg, msg.text, _markup(p.get("reply_markup")))
+
+    def _m_deleteMessage(self, p: JSON) -> bool:
+        key = (self._chat_id(p), int(p["message_id"]))
+        msg = self._sent.get(key)
+        if msg is not None and not msg.deleted:
+            msg.deleted = True
+        elif self.incoming.pop(key, None) is None:
+            raise ApiError("Bad Request: message to delete not found")
+        return True
+
+    def _m_answerCallbackQuery(self, p: JSON) -> bool:
+        if str(p["callback_query_id"]) not in self._callback_ids:
+            raise ApiError(
+                "Bad Request: query is too old and response timeout expired or query ID is invalid",
+            )
+        return True
+
+    def _m_sendDocument(self, p: JSON) -> JSON:
+        return self._send_media(p, "document")
+
+    def _m_sendPhoto(self, p: JSON) -> JSON:
+        return self._send_media(p, "photo")
+
+    def _m_sendVoice(self, p: JSON) -> JSON:
+        return self._send_media(p, "voice")
+
+    def _m_sendChatAction(self, p: JSON) -> bool:
+        self._chat_id(p)
+        return True
+
+    def _m_copyMessage(self, p: JSON) -> JSON:
+        source_key = (self._chat_id(p, "from_chat_id"), int(p["message_id"]))
+        sent = self._sent.get(source_key)
+        source = (
+            self._message_json(sent) if sent and not sent.deleted else self.incoming.get(source_key)
+        )
+        if source is None:
+            raise ApiError("Bad Request: message to copy not found")
+        media = source.get("document") or source.get("voice") or (source.get("photo") or [{}])[-1]
+        file_id = media.get("file_id")
+        copy = self._send(
+            p,
+            "copy",
+            text=source.get("text"),
+            caption=p.get("caption", source.get("caption")),
+            file=self._files.get(file_id or ""),
+            file_id=file_id,
+            copied_from=source_key,
+        )
+        return {"message_id": copy["message_id"]}
+
+    def _m_getChat(self, p: JSON) -> JSON:
+        return self._chat_json(self._chat_id(p)) | {
+            "accent_color_id": 0,
+            "max_reaction_count": 11,
+            "accepted_gift_types": dict.fromkeys(_GIFT_TYPES, False),
+        }
+
+    def _m_getChatMember(self, p: JSON) -> JSON:
+        user_id = int(p["user_id"])
+        status = self.member_status.get((self._chat_id(p), user_id), "member")
+        member: JSON = {"user": self._user_json(user_id), "status": status}
+        if status in ("creator", "administrator"):
+            member["is_anonymous"] = False
+        if status == "administrator":
+            member |= {"can_be_edited": False} | {f"can_{r}": True for r in _ADMIN_RIGHTS}
+        elif status == "restricted":
+            member |= {"is_member": True, "until_date": 0}
+            member |= {f"can_{r}": False for r in _RESTRICTED_RIGHTS}
+        elif status == "kicked":
+            member["until_date"] = 0
+        return member
+
+
+@contextlib.asynccontextmanager
+async def running(app: AppT, *, poll_timeout: float = 1.0) -> AsyncIterator[AppT]:
+    """Run a PTB Application with long polling for the duration of the block, then tear down."""
+    await app.initialize()
+    try:
+        await app.start()
+        try:
+            assert app.updater is not None, "build the Application with an Updater"
+            await app.updater.start_polling(
+                poll_interval=0.0, timeout=dtm.timedelta(seconds=poll_timeout)
+            )
+            try:
+                yield app
+            finally:
+                if app.updater.running:
+                    await app.updater.stop()
+        finally:
+            if app.running:
+                await app.stop()
+    finally:
+        await app.shutdown()
