@@ -153,10 +153,20 @@ async def answer_text(convo: Conversation, text: str) -> Response:
     current = await convo.session.get(Intake, resident.id) if resident else None
     if current is None:
         if resident is not None and resident.language is not None:
+            flow = _typed_flow(text)
+            if flow is not None and await privacy.has_consented(convo.session, resident):
+                return await _start_flow(convo, flow)
             return Response().say(await next_prompt(convo))
         await convo.ensure_resident()
         return Response().say(language_picker(convo))
     return await _after(convo, current, intake.type_text(current, text))
+
+
+def _typed_flow(text: str) -> str | None:
+    """The flow whose number in the menu was typed, as someone who does not tap would."""
+    keys = list(FLOWS)
+    text = text.strip()
+    return keys[int(text) - 1] if text.isdigit() and 1 <= int(text) <= len(keys) else None
 
 
 async def unsupported(convo: Conversation) -> Response:

@@ -280,3 +280,31 @@ async def test_an_update_delivered_again_after_a_crash_is_applied_once(
     async with sessions() as session:
         intake = (await session.exec(select(Intake))).one()
     assert intake.answers == {"household": 2, "children": 1}
+
+
+async def test_flood_control_is_waited_out_not_shown(telegram: FakeBotAPI, live_bot: Bot) -> None:
+    ada = Person(telegram, 1011, "en")
+    telegram.fail_next("sendMessage", error_code=429, retry_after=1)
+    ada.says("/start")
+    await ada.hears("Which language")
+    assert [c.ok for c in telegram.calls if c.method == "sendMessage"] == [False, True]
+
+
+async def test_text_outside_an_intake_leads_back_to_the_next_step(
+    telegram: FakeBotAPI, live_bot: Bot
+) -> None:
+    ada = Person(telegram, 1012, "en")
+    ada.says("hello")
+    await ada.hears("Which language")
+    await ada.taps("English")
+    await ada.hears("Before we start")
+    ada.says("what is this?")
+    await ada.hears("Before we start")
+    await ada.taps("Yes, I agree")
+    await ada.hears("What do you need help with?")
+    ada.says("I need a house")
+    await ada.hears("What do you need help with?")
+    ada.says("2")  # the number of "Food aid" in the menu
+    await ada.hears("Food aid · question 1")
+    ada.says("/help")
+    await ada.hears("/status", "/mydata", "/delete", "/language")
