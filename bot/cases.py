@@ -8,9 +8,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.i18n import N_
 from db.models import Case, Intake, Resident
 
+# TRANSLATORS: the state of a resident's request, shown after its number and kind.
 STATUS_LABELS = {
     "new": N_("waiting for a volunteer"),
-    "claimed": N_("a volunteer is following it"),
+    "claimed": N_("a volunteer is handling it"),
     "waiting": N_("waiting for your answer"),
     "closed": N_("closed"),
 }

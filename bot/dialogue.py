@@ -15,7 +15,7 @@ COMMANDS = (
     ("start", N_("Begin, or continue where you left off")),
     ("status", N_("See your requests")),
     ("language", N_("Change language")),
-    ("cancel", N_("Stop the questions you are answering")),
+    ("cancel", N_("Stop filling in your request")),
     ("mydata", N_("See everything we keep about you")),
     ("delete", N_("Delete your data")),
     ("help", N_("What this bot does")),
@@ -205,7 +205,7 @@ def _confirmation(number: str) -> Reply:
         "\n\n".join(
             [
                 _("Thank you. Your request has been sent."),
-                _("Your case number is {number}.").format(number=isolate(number)),
+                _("Your request number is {number}.").format(number=isolate(number)),
                 _(
                     "A volunteer will take it up and write to you here. You can check it at "
                     "any time with /status."

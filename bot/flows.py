@@ -130,7 +130,7 @@ HOUSING = Flow(
         Step(
             key="erp",
             question=N_("Are you on the waiting list for public housing (ERP)?"),
-            label=N_("On the public housing waiting list"),
+            label=N_("On the public housing waiting list (ERP)"),
             kind=AnswerKind.CHOICE,
             options=(*YES_NO, Option("unsure", N_("I don't know"))),
         ),
@@ -138,7 +138,7 @@ HOUSING = Flow(
         Step(
             key="contact_time",
             question=N_("When is the best time for a volunteer to write to you?"),
-            label=N_("Best time to write"),
+            label=N_("Best time for a volunteer to write"),
             kind=AnswerKind.CHOICE,
             options=(
                 Option("morning", N_("Morning")),
@@ -150,9 +150,10 @@ HOUSING = Flow(
         Step(
             key="activities",
             question=N_(
-                "The space lives on everyone's help. Would you like to take part in its activities?"
+                "The space runs thanks to everyone's help. Would you like to take part in its "
+                "activities?"
             ),
-            label=N_("Would take part in activities"),
+            label=N_("Wants to take part in activities"),
             kind=AnswerKind.CHOICE,
             options=YES_NO,
         ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -24,7 +25,8 @@ KNOWN_LANGUAGES = (
 
 # First/second strong isolate marks keep Latin values (case numbers, addresses) readable inside
 # right-to-left sentences.
-FSI, PDI = "\u2068", "\u2069"
+FSI, LRI, PDI = "\u2068", "\u2066", "\u2069"
+_COMMAND = re.compile(r"(?<![\w/])/[a-z]+")
 
 _current: ContextVar[str] = ContextVar("locale", default="en")
 
@@ -55,12 +57,19 @@ def has_catalog(language: str) -> bool:
 
 def _(message: str) -> str:
     """Translate a message id into the current language."""
-    return catalog(_current.get()).gettext(message)
+    return _directional(catalog(_current.get()).gettext(message))
 
 
 def ngettext(singular: str, plural: str, count: int) -> str:
     """Translate a message whose form depends on a count, by the language's plural rules."""
-    return catalog(_current.get()).ngettext(singular, plural, count)
+    return _directional(catalog(_current.get()).ngettext(singular, plural, count))
+
+
+def _directional(text: str) -> str:
+    # In right-to-left text a command such as /start would be shown as "start/".
+    if not is_rtl():
+        return text
+    return _COMMAND.sub(lambda found: f"{LRI}{found[0]}{PDI}", text)
 
 
 def N_(message: str) -> str:
@@ -69,7 +78,12 @@ def N_(message: str) -> str:
 
 
 def is_rtl(language: str | None = None) -> bool:
-    return Locale.parse(language or _current.get()).text_direction == "rtl"
+    return _right_to_left(language or _current.get())
+
+
+@cache
+def _right_to_left(language: str) -> bool:
+    return bool(Locale.parse(language).text_direction == "rtl")
 
 
 def isolate(value: object) -> str:

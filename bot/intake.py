@@ -137,7 +137,10 @@ def _summary_choices() -> list[Choice]:
 
 def _edit_choices(intake: Intake) -> list[Choice]:
     answered = [s for s in flow_of(intake).steps if s.key in intake.answers]
-    return [*(Choice(_(s.label), f"e:{s.key}") for s in answered), Choice(_("Back"), "sum")]
+    return [
+        *(Choice(_(s.label), f"e:{s.key}") for s in answered),
+        Choice(_("Back to the summary"), "sum"),
+    ]
 
 
 def _summary_text(intake: Intake) -> str:
@@ -312,7 +315,7 @@ def _summary_token(intake: Intake, token: str) -> Result:
     if intake.editing == "*":
         if token == "sum":
             intake.editing = None
-            return _changed(intake, _("Back"))
+            return _changed(intake, _("Back to the summary"))
         key = token[2:] if token.startswith("e:") else ""
         step = flow_of(intake).step(key)
         if step is None or key not in intake.answers:

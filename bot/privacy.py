@@ -108,6 +108,7 @@ def _readable(resident: Resident, consents: Any, intake: Intake | None, cases: l
         _("• First contact: {date}").format(date=i18n.format_day(resident.created_at.date())),
     ]
     for consent in consents:
+        # TRANSLATORS: the resident's answer to the privacy notice.
         answer = _("accepted") if consent.accepted else _("declined")
         lines.append(
             _("• Privacy notice {version}: {answer} on {date}").format(
@@ -117,13 +118,11 @@ def _readable(resident: Resident, consents: Any, intake: Intake | None, cases: l
             )
         )
     if intake is not None:
-        lines.append(
-            _("• Request being filled in: {kind}").format(kind=_(FLOWS[intake.flow].title))
-        )
+        lines.append(_("• Unfinished request: {kind}").format(kind=_(FLOWS[intake.flow].title)))
         lines.extend(_answer_lines(intake.flow, intake.answers))
     for case in cases:
         lines.append(
-            _("• Case {number} ({kind}), {status}").format(
+            _("• Request {number} ({kind}), {status}").format(
                 number=isolate(case.number),
                 kind=_(FLOWS[case.kind].title),
                 status=_(STATUS_LABELS.get(case.status, case.status)),

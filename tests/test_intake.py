@@ -177,6 +177,10 @@ def test_stale_and_forged_presses_change_nothing() -> None:
         assert intake.parse_data(forged) is None
 
 
-def test_questions_are_translated_in_the_current_language() -> None:
+def test_questions_and_errors_are_in_the_current_language() -> None:
+    row = new("food")
     with i18n.locale("it"):
-        assert "Quale" in question(new("housing")) or i18n.catalog("it").gettext("Yes") == "Sì"
+        assert "Quante persone" in question(row)
+        assert intake.type_text(row, "99").error == "Scrivi un numero da 1 a 20."
+    with i18n.locale("ar"):
+        assert "كم" in question(row)

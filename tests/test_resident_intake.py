@@ -44,7 +44,7 @@ async def test_housing_intake_in_english(telegram: FakeBotAPI, live_bot: Bot, se
     summary = await ada.hears("please check your answers", "Municipio 8", "Children under 18: 2")
     assert "Situation: I have an eviction notice" in (summary.text or "")
     await ada.taps("Confirm and send")
-    await ada.hears("Thank you", "Your case number is SP-00001")
+    await ada.hears("Thank you", "Your request number is SP-00001")
     await ada.hears_nothing_more()
 
     ada.says("/status")

@@ -40,7 +40,7 @@ async def test_mydata_sends_everything_as_text_and_json(
         "Language: English",
         "Privacy notice",
         "accepted",
-        "Case SP-00001 (Food aid), waiting for a volunteer",
+        "Request SP-00001 (Food aid), waiting for a volunteer",
         "Dietary needs: No pork",
     )
     document = await ada.hears_document("my-data.json")
