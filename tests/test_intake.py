@@ -181,6 +181,6 @@ def test_questions_and_errors_are_in_the_current_language() -> None:
     row = new("food")
     with i18n.locale("it"):
         assert "Quante persone" in question(row)
-        assert intake.type_text(row, "99").error == "Scrivi un numero da 1 a 20."
+        assert intake.type_text(row, "99").error == "Per favore, scrivi un numero da 1 a 20."
     with i18n.locale("ar"):
         assert "كم" in question(row)
