@@ -270,7 +270,9 @@ async def unknown_command(convo: Conversation) -> Response:
 async def my_data(convo: Conversation) -> Response:
     if convo.resident is None:
         return Response().say(Reply(_("We keep nothing about you.")))
-    return Response().say(await privacy.export(convo.session, convo.resident))
+    return Response().say(
+        await privacy.export(convo.session, convo.resident, convo.settings.timezone)
+    )
 
 
 async def delete_request(convo: Conversation) -> Response:

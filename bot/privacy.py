@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, update
 from sqlmodel import col, select
@@ -61,7 +63,7 @@ def record_consent(session: AsyncSession, resident: Resident, accepted: bool) ->
     session.add(Consent(resident_id=resident.id, version=NOTICE_VERSION, accepted=accepted))
 
 
-async def export(session: AsyncSession, resident: Resident) -> Reply:
+async def export(session: AsyncSession, resident: Resident, zone: ZoneInfo) -> Reply:
     """Everything stored about the resident: readable text plus a JSON document."""
     consents = (await session.exec(select(Consent).where(Consent.resident_id == resident.id))).all()
     intake = await session.get(Intake, resident.id)
@@ -93,11 +95,18 @@ async def export(session: AsyncSession, resident: Resident) -> Reply:
     }
     content = json.dumps(document, ensure_ascii=False, indent=2).encode()
     return Reply(
-        _readable(resident, consents, intake, cases), attachment=Attachment("my-data.json", content)
+        _readable(resident, consents, intake, cases, zone),
+        attachment=Attachment("my-data.json", content),
     )
 
 
-def _readable(resident: Resident, consents: Any, intake: Intake | None, cases: list[Case]) -> str:
+def _readable(
+    resident: Resident,
+    consents: Sequence[Consent],
+    intake: Intake | None,
+    cases: list[Case],
+    zone: ZoneInfo,
+) -> str:
     lines = [
         _("This is everything we keep about you:"),
         "",
@@ -105,7 +114,9 @@ def _readable(resident: Resident, consents: Any, intake: Intake | None, cases: l
             channel=resident.channel.capitalize(), user_id=isolate(resident.channel_user_id)
         ),
         _("• Language: {language}").format(language=i18n.language_name(resident.language or "en")),
-        _("• First contact: {date}").format(date=i18n.format_day(resident.created_at.date())),
+        _("• First contact: {date}").format(
+            date=i18n.format_day(i18n.local_date(resident.created_at, zone))
+        ),
     ]
     for consent in consents:
         # TRANSLATORS: the resident's answer to the privacy notice.
@@ -114,7 +125,7 @@ def _readable(resident: Resident, consents: Any, intake: Intake | None, cases: l
             _("• Privacy notice {version}: {answer} on {date}").format(
                 version=isolate(consent.version),
                 answer=answer,
-                date=i18n.format_day(consent.answered_at.date()),
+                date=i18n.format_day(i18n.local_date(consent.answered_at, zone)),
             )
         )
     if intake is not None:
