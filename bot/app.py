@@ -24,6 +24,17 @@ def file_url(api_url: str) -> str:
     return api_url.removesuffix("bot") + "file/bot" if api_url.endswith("/bot") else api_url
 
 
+def replies_rate_limiter() -> AIORateLimiter:
+    """Pacing for answers to residents, who each wait for the bot before writing again.
+
+    Telegram's 30 messages a second is the pace for bulk sending (broadcasts, reminders), which
+    goes through its own paced outbox; holding every reply to it would make a busy help desk
+    answer in seconds. Replies keep the per-group limit (20 a minute), and a 429 is waited out
+    and retried rather than shown to anyone.
+    """
+    return AIORateLimiter(overall_max_rate=0, max_retries=3)
+
+
 def build_application(settings: Settings) -> Application:  # type: ignore[type-arg]
     """The PTB application, its handlers registered in order, its services in bot_data."""
     application = (
@@ -31,8 +42,7 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         .token(settings.require_token())
         .base_url(settings.api_url)
         .base_file_url(file_url(settings.api_url))
-        # Retries make a 429 something to wait out rather than an error for the resident.
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(replies_rate_limiter())
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build()

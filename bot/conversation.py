@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import i18n
 from bot.config import Settings
-from db.models import Resident, SeenUpdate, now
+from db.models import Intake, Resident, SeenUpdate, now
 from db.session import Sessions
 
 SEEN_KEPT_FOR = timedelta(days=2)  # a re-delivery comes within seconds or hours, not days
@@ -36,6 +36,7 @@ class Conversation:
     settings: Settings
     sender: Sender
     resident: Resident | None
+    intake: Intake | None  # the intake being answered, loaded with the resident
 
     @property
     def language(self) -> str:
@@ -69,15 +70,14 @@ async def conversation(
         if update_key is not None and not await _first_delivery(session, sender, update_key):
             yield None
             return
-        resident = (
-            await session.exec(
-                select(Resident).where(
-                    Resident.channel == sender.channel,
-                    Resident.channel_user_id == sender.user_id,
-                )
-            )
-        ).first()
-        convo = Conversation(session, settings, sender, resident)
+        # One statement for both rows: every update needs them, and each statement costs.
+        statement = (
+            select(Resident, Intake)
+            .outerjoin(Intake, col(Intake.resident_id) == col(Resident.id))
+            .where(Resident.channel == sender.channel, Resident.channel_user_id == sender.user_id)
+        )
+        resident, current = (await session.exec(statement)).first() or (None, None)
+        convo = Conversation(session, settings, sender, resident, current)
         with i18n.locale(convo.language):
             yield convo
 

@@ -29,7 +29,7 @@ async def next_prompt(convo: Conversation) -> Reply:
         return language_picker(convo)
     if not await privacy.has_consented(convo.session, resident):
         return privacy.notice()
-    current = await convo.session.get(Intake, resident.id)
+    current = convo.intake
     if current is not None:
         return intake.render(current)
     return menu()
@@ -129,17 +129,18 @@ async def _start_flow(convo: Conversation, key: str) -> Response:
     assert resident is not None
     flow = FLOWS.get(key)
     ready = await privacy.has_consented(convo.session, resident)
-    if flow is None or not ready or await convo.session.get(Intake, resident.id) is not None:
+    if flow is None or not ready or convo.intake is not None:
         return _stale(await next_prompt(convo))
     assert resident.id is not None
     current = Intake(resident_id=resident.id, flow=flow.key)
     convo.session.add(current)
+    convo.intake = current
     return Response(chosen=_(flow.title), close_buttons=True).say(intake.render(current))
 
 
 async def _intake_press(convo: Conversation, data: str) -> Response:
     assert convo.resident is not None
-    current = await convo.session.get(Intake, convo.resident.id)
+    current = convo.intake
     parsed = intake.parse_data(data)
     if current is None or parsed is None:
         return _stale(await next_prompt(convo))
@@ -150,7 +151,7 @@ async def _intake_press(convo: Conversation, data: str) -> Response:
 async def answer_text(convo: Conversation, text: str) -> Response:
     """Typed text: an answer to the current question, or a nudge towards what comes next."""
     resident = convo.resident
-    current = await convo.session.get(Intake, resident.id) if resident else None
+    current = convo.intake
     if current is None:
         if resident is not None and resident.language is not None:
             flow = _typed_flow(text)
@@ -187,12 +188,14 @@ async def _after(convo: Conversation, current: Intake, result: intake.Result) ->
     response.close_buttons = True
     if result.outcome is Outcome.CONFIRMED:
         case = await cases.open_case(convo.session, resident, current)
+        convo.intake = None
         return response.say(_confirmation(case.number))
-    if result.outcome is Outcome.DISCARDED:
+    if result.outcome in (Outcome.DISCARDED, Outcome.LEFT):
         await convo.session.delete(current)
+        convo.intake = None
+    if result.outcome is Outcome.DISCARDED:
         return response.say(Reply(_("Cancelled. Nothing was sent.")), menu())
     if result.outcome is Outcome.LEFT:
-        await convo.session.delete(current)
         return response.say(menu())
     assert result.reply is not None
     if result.toggled:
@@ -216,8 +219,7 @@ def _confirmation(number: str) -> Reply:
 
 
 async def cancel(convo: Conversation) -> Response:
-    resident = convo.resident
-    current = await convo.session.get(Intake, resident.id) if resident else None
+    current = convo.intake
     if current is None:
         return Response().say(Reply(_("There is nothing to cancel.")))
     return await _after(convo, current, intake.press(current, current.revision, "cancel"))
@@ -291,6 +293,7 @@ async def _erase(convo: Conversation, answer: str) -> Response:
         return _stale(await next_prompt(convo))
     await privacy.erase(convo.session, convo.resident)
     convo.resident = None
+    convo.intake = None
     return Response(chosen=_("Yes, delete my data"), close_buttons=True).say(
         Reply(
             _(

@@ -15,7 +15,12 @@ def create_engine(url: str) -> AsyncEngine:
     """An engine for `url`; SQLite gets a write-ahead log and enforced foreign keys."""
     # Parameters are kept out of error messages: they carry residents' answers into logs.
     engine = create_async_engine(
-        url, pool_pre_ping=not url.startswith("sqlite"), hide_parameters=True
+        url,
+        pool_pre_ping=not url.startswith("sqlite"),
+        hide_parameters=True,
+        # Sessions always end their transaction (commit, or rollback on close); a second
+        # rollback when the connection returns to the pool would only cost a round trip.
+        pool_reset_on_return=None,
     )
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _tune_sqlite)

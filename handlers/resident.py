@@ -83,8 +83,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if response is None:
         await query.answer()
         return
-    await settle_press(query, response)
-    await send_all(context.bot, query.message.chat.id, response)
+    await settle_press(query, response, send_all(context.bot, query.message.chat.id, response))
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

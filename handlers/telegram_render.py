@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Coroutine
+from typing import Any
+
 from telegram import (
     Bot,
     CallbackQuery,
@@ -59,12 +63,14 @@ async def send_all(bot: Bot, chat_id: int, response: Response) -> None:
         await send(bot, chat_id, reply)
 
 
-async def settle_press(query: CallbackQuery, response: Response) -> None:
-    """Update the message that carried the pressed button, then answer the press."""
+async def settle_press(
+    query: CallbackQuery, response: Response, replies: Coroutine[Any, Any, None]
+) -> None:
+    """Update the pressed message and send the replies side by side, then answer the press."""
     try:
-        await _update_pressed(query, response)
+        await asyncio.gather(_update_pressed(query, response), replies)
     finally:
-        # Answered last, so that whoever sees the answer sees the message already updated.
+        # Answered last, so that whoever sees the answer sees everything else done.
         await query.answer(response.notice)
 
 
