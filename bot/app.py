@@ -15,6 +15,8 @@ from bot.dialogue import COMMANDS
 from bot.i18n import _
 from db.session import create_engine, session_factory
 from handlers import errors, resident
+from handlers.ordering import PerChatOrder
+from handlers.telegram_http import AiohttpRequest
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +44,11 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         .token(settings.require_token())
         .base_url(settings.api_url)
         .base_file_url(file_url(settings.api_url))
+        .request(AiohttpRequest())
+        # PTB adds the long poll's own timeout to this request's read timeout.
+        .get_updates_request(AiohttpRequest(connection_pool_size=1))
         .rate_limiter(replies_rate_limiter())
+        .concurrent_updates(PerChatOrder())
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build()

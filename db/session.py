@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -14,9 +14,14 @@ Sessions = async_sessionmaker[AsyncSession]
 def create_engine(url: str) -> AsyncEngine:
     """An engine for `url`; SQLite gets a write-ahead log and enforced foreign keys."""
     # Parameters are kept out of error messages: they carry residents' answers into logs.
+    # SQLite has one writer at a time: a single connection makes transactions queue in order
+    # instead of retrying against a locked file.
+    sqlite = make_url(url).get_backend_name() == "sqlite"
+    pool: dict[str, Any] = {"pool_size": 1, "max_overflow": 0} if sqlite else {}
     engine = create_async_engine(
         url,
-        pool_pre_ping=not url.startswith("sqlite"),
+        **pool,
+        pool_pre_ping=not sqlite,
         hide_parameters=True,
         # Sessions always end their transaction (commit, or rollback on close); a second
         # rollback when the connection returns to the pool would only cost a round trip.
