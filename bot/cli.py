@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import sys
 
@@ -45,8 +46,21 @@ def run(settings: Settings) -> int:
     else:
         asyncio.run(migrate.ensure_current(settings.database_url))
     application = build_application(settings)
+    _tune_garbage_collector()
     application.run_polling(allowed_updates=["message", "callback_query"])
     return 0
+
+
+def _tune_garbage_collector() -> None:
+    """Fewer, cheaper collections: every update allocates thousands of short-lived objects.
+
+    What exists at start lives for the whole run, so it is moved out of the collector's sight;
+    with the default thresholds, full collections over it showed as 100 ms stalls in the reply
+    latency measured by bench/intake.py.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 10, 10)
 
 
 def _configure_logging() -> None:

@@ -90,7 +90,9 @@ async def _first_delivery(session: AsyncSession, sender: Sender, update_key: str
         .values(channel=sender.channel, update_key=update_key, seen_at=now())
         .on_conflict_do_nothing()
     )
-    result = await session.exec(statement)
+    # A plain statement on the session's connection: the ORM has nothing to track here.
+    connection = await session.connection()
+    result = await connection.execute(statement)
     return bool(result.rowcount == 1)
 
 
