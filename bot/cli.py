@@ -38,17 +38,37 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(settings: Settings) -> int:
     """Long polling until interrupted; the SQLite database is brought up to date first."""
-    from bot.app import build_application  # imports the Telegram stack only when it is needed
+    from bot.app import build_application  # the Telegram stack, only for the commands using it
 
     settings.require_token()
     if settings.database_url.startswith("sqlite"):
         asyncio.run(migrate.upgrade(settings.database_url))
     else:
         asyncio.run(migrate.ensure_current(settings.database_url))
+    asyncio.run(_check_bot_api(settings))
     application = build_application(settings)
     _tune_garbage_collector()
     application.run_polling(allowed_updates=["message", "callback_query"])
     return 0
+
+
+async def _check_bot_api(settings: Settings) -> None:
+    """Ask Telegram who the bot is, so a wrong token or address is one clear line at start."""
+    from telegram import Bot
+    from telegram.error import InvalidToken, NetworkError
+
+    from handlers.telegram_http import AiohttpRequest
+
+    token = settings.require_token()
+    bot = Bot(token, base_url=settings.api_url, request=AiohttpRequest())
+    try:
+        async with bot:
+            pass
+    except InvalidToken:
+        raise ConfigError("Telegram refused TELEGRAM_BOT_TOKEN: check it with @BotFather") from None
+    except NetworkError as error:
+        reason = str(error).replace(token, "<token>")
+        raise ConfigError(f"cannot reach the Bot API at {settings.api_url}: {reason}") from None
 
 
 def _tune_garbage_collector() -> None:
@@ -67,7 +87,7 @@ def _configure_logging() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    # httpx logs every request URL at INFO, and Bot API URLs contain the bot's token.
+    # httpx (used by PTB for file downloads) logs request URLs, which contain the bot's token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
 

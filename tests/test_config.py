@@ -106,3 +106,17 @@ def test_db_upgrade_creates_the_default_database_and_can_run_again(tmp_path: Pat
         assert result.returncode == 0, result.stderr
         assert "database is up to date" in result.stdout
     assert (tmp_path / "helpdesk.db").exists()
+
+
+def test_an_unreachable_bot_api_is_named_in_one_line(tmp_path: Path) -> None:
+    result = helpdesk(
+        "run",
+        cwd=tmp_path,
+        TELEGRAM_BOT_TOKEN="1:secret-token",
+        TELEGRAM_API_URL="http://127.0.0.1:9/bot",
+    )
+    assert result.returncode == 2, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("helpdesk: cannot reach the Bot API at http://127.0.0.1:9/bot")
+    assert "secret-token" not in result.stderr
+    assert "Traceback" not in result.stderr
