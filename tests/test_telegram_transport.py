@@ -25,7 +25,7 @@ from tests.transcript import Person
 
 async def test_an_unreachable_api_is_a_network_error() -> None:
     async with AiohttpRequest(connect_timeout=1) as request:
-        with pytest.raises(NetworkError, match="aiohttp.ClientConnectorError"):
+        with pytest.raises(NetworkError, match=r"aiohttp\.ClientConnectorError"):
             await request.do_request("http://127.0.0.1:9/bot1:x/getMe", "POST")
 
 
@@ -76,7 +76,7 @@ async def test_helpdesk_run_answers_a_resident_and_keeps_the_token_out_of_its_lo
         "TELEGRAM_API_URL": telegram.base_url,
         "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'desk.db'}",
     }
-    process = subprocess.Popen(
+    process = subprocess.Popen(  # noqa: ASYNC220 - the bot must run beside the fake, not block it
         [sys.executable, "-m", "bot.cli", "run"],
         cwd=tmp_path,
         env=environment,
