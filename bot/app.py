@@ -7,14 +7,14 @@ import logging
 from telegram import BotCommand
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
-from bot import i18n
+from bot import i18n, queues
 from bot.config import Settings
 from bot.conversation import forget_old_updates
 from bot.desk import Desk
 from bot.dialogue import COMMANDS
 from bot.i18n import _
 from db.session import create_engine, session_factory
-from handlers import errors, resident
+from handlers import errors, group, resident, volunteer
 from handlers.ordering import PerChatOrder
 from handlers.telegram_http import AiohttpRequest
 
@@ -55,6 +55,8 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
     )
     engine = create_engine(settings.database_url)
     application.bot_data["desk"] = Desk(settings, engine, session_factory(engine))
+    group.register(application)
+    volunteer.register(application)
     resident.register(application)
     application.add_error_handler(errors.on_error)
     return application
@@ -63,6 +65,9 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
 async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
     desk: Desk = application.bot_data["desk"]
     await forget_old_updates(desk.sessions)
+    async with desk.sessions() as session, session.begin():
+        await queues.sync_from_config(session, desk.settings)
+    await group.post_pending_cards(application.bot, desk)
     await _publish_commands(application, desk.settings)
 
 

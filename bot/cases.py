@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import queues
+from bot.config import Settings
 from bot.i18n import N_
 from db.models import Case, Intake, Resident
 
@@ -17,8 +19,10 @@ STATUS_LABELS = {
 }
 
 
-async def open_case(session: AsyncSession, resident: Resident, intake: Intake) -> Case:
-    """Turn a confirmed intake into a new case and end the intake, in the caller's transaction."""
+async def open_case(
+    session: AsyncSession, settings: Settings, resident: Resident, intake: Intake
+) -> Case:
+    """Turn a confirmed intake into a new case for a queue, in the caller's transaction."""
     answers = intake.answers
     case = Case(
         resident_id=resident.id,
@@ -32,6 +36,7 @@ async def open_case(session: AsyncSession, resident: Resident, intake: Intake) -
     session.add(case)
     await session.delete(intake)
     await session.flush()
+    await queues.route(session, settings, case)
     return case
 
 

@@ -48,7 +48,7 @@ def run(settings: Settings) -> int:
     asyncio.run(_check_bot_api(settings))
     application = build_application(settings)
     _tune_garbage_collector()
-    application.run_polling(allowed_updates=["message", "callback_query"])
+    application.run_polling(allowed_updates=["message", "callback_query", "my_chat_member"])
     return 0
 
 

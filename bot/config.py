@@ -6,18 +6,30 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot import i18n
+from bot.routing import QueueSettings, Route, RoutingError, parse_queues, parse_routes
 
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///helpdesk.db"
 DEFAULT_CONFIG = "helpdesk.toml"
 DEFAULT_LANGUAGES = ("it", "en", "ar")
 
-_KNOWN_KEYS = {"timezone", "default_language", "languages", "organisers"}
+_KNOWN_KEYS = {
+    "timezone",
+    "default_language",
+    "languages",
+    "organisers",
+    "queues",
+    "routing",
+    "max_open_cases",
+    "unclaimed_hours",
+    "stalled_days",
+}
 
 
 class ConfigError(Exception):
@@ -34,6 +46,14 @@ class Settings:
     default_language: str = "it"
     languages: tuple[str, ...] = DEFAULT_LANGUAGES
     organisers: frozenset[int] = frozenset()
+    queues: tuple[QueueSettings, ...] = ()
+    routes: tuple[Route, ...] = ()
+    max_open_cases: int = 5  # per volunteer, so that nobody sits on more than they can follow
+    unclaimed_after: timedelta = timedelta(hours=24)  # then the card is posted again
+    stalled_after: timedelta = timedelta(days=3)  # a claimed case this quiet reminds its claimer
+
+    def queue(self, name: str) -> QueueSettings | None:
+        return next((queue for queue in self.queues if queue.name == name), None)
 
     def require_token(self) -> str:
         if not self.token:
@@ -88,7 +108,22 @@ def _file_settings(table: dict[str, Any], path: Path) -> dict[str, Any]:
     if not isinstance(organisers, list) or not all(type(i) is int for i in organisers):
         raise ConfigError(f"config file {path}: organisers must be a list of Telegram user ids")
     values["organisers"] = frozenset(organisers)
+    try:
+        values["queues"] = parse_queues(table.get("queues", {}))
+        values["routes"] = parse_routes(table.get("routing", []), values["queues"])
+    except RoutingError as error:
+        raise ConfigError(f"config file {path}: {error}") from None
+    values["max_open_cases"] = _positive(table, "max_open_cases", 5, path)
+    values["unclaimed_after"] = timedelta(hours=_positive(table, "unclaimed_hours", 24, path))
+    values["stalled_after"] = timedelta(days=_positive(table, "stalled_days", 3, path))
     return values
+
+
+def _positive(table: dict[str, Any], key: str, default: int, path: Path) -> int:
+    value = table.get(key, default)
+    if type(value) is not int or value < 1:
+        raise ConfigError(f"config file {path}: {key} must be a whole number above 0")
+    return value
 
 
 def _zone(name: object, path: Path) -> ZoneInfo:

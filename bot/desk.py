@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -15,3 +16,5 @@ class Desk:
     settings: Settings
     engine: AsyncEngine
     sessions: Sessions
+    # Cards are posted by one task at a time, so that no card is ever posted twice.
+    posting: asyncio.Lock = field(default_factory=asyncio.Lock)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot import cases, i18n, intake, privacy
+from bot import cases, casework, i18n, intake, privacy
 from bot.conversation import Conversation
 from bot.flows import FLOWS
 from bot.i18n import N_, _, isolate, ngettext
@@ -153,6 +153,9 @@ async def answer_text(convo: Conversation, text: str) -> Response:
     resident = convo.resident
     current = convo.intake
     if current is None:
+        relayed = await _relay(convo)
+        if relayed is not None:
+            return relayed
         if resident is not None and resident.language is not None:
             flow = _typed_flow(text)
             if flow is not None and await privacy.has_consented(convo.session, resident):
@@ -161,6 +164,21 @@ async def answer_text(convo: Conversation, text: str) -> Response:
         await convo.ensure_resident()
         return Response().say(language_picker(convo))
     return await _after(convo, current, intake.type_text(current, text))
+
+
+async def _relay(convo: Conversation) -> Response | None:
+    """While a volunteer follows their case, what the resident writes goes to that volunteer."""
+    if convo.resident is None:
+        return None
+    case = await casework.open_case_of(convo.session, convo.resident)
+    if case is None:
+        return None
+    await casework.message_passed(convo.session, case, None, from_resident=True)
+    sent = _("✓ Sent to the volunteer following your request {number}.").format(
+        number=isolate(case.number)
+    )
+    failed = _("We could not pass your message on right now. Please try again in a while.")
+    return Response(relay_for_case=case.id, undelivered=Reply(failed)).say(Reply(sent))
 
 
 def _typed_flow(text: str) -> str | None:
@@ -172,6 +190,10 @@ def _typed_flow(text: str) -> str | None:
 
 async def unsupported(convo: Conversation) -> Response:
     """A sticker, photo or voice note where text or a button was expected."""
+    if convo.intake is None:
+        relayed = await _relay(convo)
+        if relayed is not None:
+            return relayed
     reply = Reply(_("Sorry, I can only read text and buttons here."))
     return Response().say(reply, await next_prompt(convo))
 
@@ -187,8 +209,9 @@ async def _after(convo: Conversation, current: Intake, result: intake.Result) ->
         return response.say(Reply(result.error), result.reply)
     response.close_buttons = True
     if result.outcome is Outcome.CONFIRMED:
-        case = await cases.open_case(convo.session, resident, current)
+        case = await cases.open_case(convo.session, convo.settings, resident, current)
         convo.intake = None
+        response.case_opened = True
         return response.say(_confirmation(case.number))
     if result.outcome in (Outcome.DISCARDED, Outcome.LEFT):
         await convo.session.delete(current)

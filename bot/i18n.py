@@ -107,19 +107,19 @@ def match_language(hint: str | None, enabled: tuple[str, ...]) -> str | None:
     return primary if primary in enabled else None
 
 
-def _aware(moment: datetime) -> datetime:
+def aware(moment: datetime) -> datetime:
     # SQLite hands back naive timestamps; everything is stored in UTC.
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def local_date(moment: datetime, zone: ZoneInfo) -> date:
     """The calendar day of a stored timestamp in the deployment's time zone."""
-    return _aware(moment).astimezone(zone).date()
+    return aware(moment).astimezone(zone).date()
 
 
 def format_when(moment: datetime, zone: ZoneInfo) -> str:
     """A date and time in the current locale and the deployment's time zone."""
-    moment = _aware(moment)
+    moment = aware(moment)
     return format_datetime(moment, "medium", tzinfo=zone, locale=_current.get())
 
 

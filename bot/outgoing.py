@@ -33,6 +33,9 @@ class Response:
     edit: Reply | None = None  # replaces the message whose button was pressed
     chosen: str | None = None  # the label of the pressed button, kept in the closed message
     close_buttons: bool = False  # the pressed message's buttons are spent
+    case_opened: bool = False  # a new case waits for its card to be posted to its queue
+    relay_for_case: int | None = None  # the message goes on to the volunteer of this case
+    undelivered: Reply | None = None  # said instead of the replies if it could not go on
 
     def say(self, *replies: Reply) -> Response:
         self.replies.extend(replies)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -69,11 +69,61 @@ class Case(SQLModel, table=True):
     details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = _timestamp(nullable=False)
     erased_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    queue: str | None = Field(default=None, max_length=32, index=True)  # None: no queue yet
+    card_message_id: int | None = None  # the card in the queue's group, once posted
+    card_posted_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    claimed_by: int | None = Field(default=None, sa_column=Column(BigInteger, index=True))
+    claimed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    outcome: str | None = Field(default=None, max_length=16)  # once closed
+    closed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    # The last message between resident and volunteer, and the last nudge about the case:
+    # nudges are due from these, so a restart neither loses nor repeats one.
+    last_message_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True))
+    )
+    nudged_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
 
     @property
     def number(self) -> str:
         """The reference a resident and the volunteers quote."""
         return f"SP-{self.id:05d}"
+
+
+class Queue(SQLModel, table=True):
+    """A team of volunteers: the Telegram group where the cases routed to it are posted."""
+
+    name: str = Field(primary_key=True, max_length=32)
+    chat_id: int = Field(sa_column=Column(BigInteger, unique=True, nullable=False))
+    reachable: bool = True  # False once the bot was removed from the group: its cases wait
+    updated_at: datetime = _timestamp(nullable=False)
+
+
+class Volunteer(SQLModel, table=True):
+    """Someone who acted in a queue's group, as the bot knows them."""
+
+    user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    name: str = Field(max_length=64)  # their Telegram first name, shown on the cards they take
+    language: str | None = Field(default=None, max_length=8)
+    private_chat: bool = False  # they started the bot privately, so it can write to them
+
+
+class CaseEvent(SQLModel, table=True):
+    """One line of a case's history: who did what, when. Organisers read it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True, ondelete="CASCADE")
+    actor: int | None = Field(default=None, sa_column=Column(BigInteger))  # None: the bot
+    action: str = Field(max_length=24)  # "routed", "posted", "claimed", "released", …
+    note: str | None = Field(default=None, sa_column=Column(Text))  # internal notes only
+    at: datetime = _timestamp(nullable=False)
+
+
+class CaseMessage(SQLModel, table=True):
+    """A message the bot put in a volunteer's chat for a case: a reply to it goes to that case."""
+
+    chat_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    message_id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    case_id: int = Field(foreign_key="case.id", index=True, ondelete="CASCADE")
 
 
 class SeenUpdate(SQLModel, table=True):

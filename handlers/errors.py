@@ -12,7 +12,7 @@ from telegram.ext import ContextTypes
 from bot import i18n
 from bot.i18n import _
 from db.models import Resident
-from handlers.resident import desk, sender_of
+from handlers.context import desk, sender_of
 
 log = logging.getLogger(__name__)
 

@@ -16,27 +16,17 @@ from telegram.ext import (
 )
 
 from bot import dialogue
-from bot.conversation import Conversation, Sender, conversation
-from bot.desk import Desk
+from bot.conversation import Conversation, conversation
 from bot.outgoing import Response
+from handlers.context import desk, sender_of
+from handlers.group import post_pending_cards
 from handlers.telegram_render import send_all, settle_press
+from handlers.volunteer import relay_to_volunteer
 
 Intent = Callable[[Conversation], Awaitable[Response]]
 
 PRIVATE = filters.ChatType.PRIVATE
 NEW_MESSAGE = filters.UpdateType.MESSAGE  # edits of old messages are not new answers
-
-
-def desk(context: ContextTypes.DEFAULT_TYPE) -> Desk:
-    found = context.bot_data["desk"]
-    assert isinstance(found, Desk)
-    return found
-
-
-def sender_of(update: Update) -> Sender:
-    user = update.effective_user
-    assert user is not None
-    return Sender("telegram", str(user.id), user.language_code)
 
 
 async def handle(
@@ -57,8 +47,16 @@ Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, Non
 def command(intent: Intent) -> Callback:
     async def callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         response = await handle(update, context, intent)
-        if response is not None and update.effective_chat:
-            await send_all(context.bot, update.effective_chat.id, response)
+        if response is None or update.effective_chat is None:
+            return
+        if response.relay_for_case is not None and update.effective_message is not None:
+            delivered = await relay_to_volunteer(
+                context.bot, desk(context), update.effective_message, response.relay_for_case
+            )
+            if not delivered and response.undelivered is not None:
+                response.replies = [response.undelivered]
+        await send_all(context.bot, update.effective_chat.id, response)
+        await after(context, response)
 
     callback.__doc__ = intent.__doc__
     return callback
@@ -84,6 +82,13 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer()
         return
     await settle_press(query, response, send_all(context.bot, query.message.chat.id, response))
+    await after(context, response)
+
+
+async def after(context: ContextTypes.DEFAULT_TYPE, response: Response) -> None:
+    """What has to happen once the resident has their answer."""
+    if response.case_opened:
+        await post_pending_cards(context.bot, desk(context))
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

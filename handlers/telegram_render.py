@@ -47,15 +47,17 @@ def _pieces(text: str) -> list[str]:
     return [*pieces, current]
 
 
-async def send(bot: Bot, chat_id: int, reply: Reply) -> None:
+async def send(bot: Bot, chat_id: int, reply: Reply) -> list[int]:
+    """Send a reply (in pieces if it is long); the ids of the messages it took."""
     pieces = _pieces(reply.text)
-    for piece in pieces[:-1]:
-        await bot.send_message(chat_id, piece)
+    sent = [(await bot.send_message(chat_id, piece)).message_id for piece in pieces[:-1]]
     # The buttons go with the last piece, right under the question they answer.
-    await bot.send_message(chat_id, pieces[-1], reply_markup=markup(reply))
+    last = await bot.send_message(chat_id, pieces[-1], reply_markup=markup(reply))
+    sent.append(last.message_id)
     if reply.attachment:
         document = InputFile(reply.attachment.content, filename=reply.attachment.filename)
-        await bot.send_document(chat_id, document)
+        sent.append((await bot.send_document(chat_id, document)).message_id)
+    return sent
 
 
 async def send_all(bot: Bot, chat_id: int, response: Response) -> None:

@@ -872,9 +872,14 @@ class FakeBotAPI:
 
 @contextlib.asynccontextmanager
 async def running(app: AppT, *, poll_timeout: float = 1.0) -> AsyncIterator[AppT]:
-    """Run a PTB Application with long polling for the duration of the block, then tear down."""
+    """Run a PTB Application with long polling for the duration of the block, then tear down.
+
+    The lifecycle hooks run where `Application.run_polling` runs them.
+    """
     await app.initialize()
     try:
+        if app.post_init:
+            await app.post_init(app)
         await app.start()
         try:
             assert app.updater is not None, "build the Application with an Updater"
@@ -889,5 +894,9 @@ async def running(app: AppT, *, poll_timeout: float = 1.0) -> AsyncIterator[AppT
         finally:
             if app.running:
                 await app.stop()
+            if app.post_stop:
+                await app.post_stop(app)
     finally:
         await app.shutdown()
+        if app.post_shutdown:
+            await app.post_shutdown(app)
