@@ -14,7 +14,7 @@ from bot.desk import Desk
 from bot.dialogue import COMMANDS
 from bot.i18n import _
 from db.session import create_engine, session_factory
-from handlers import errors, group, resident, volunteer
+from handlers import errors, group, nudging, resident, volunteer
 from handlers.ordering import PerChatOrder
 from handlers.telegram_http import AiohttpRequest
 
@@ -68,11 +68,15 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     async with desk.sessions() as session, session.begin():
         await queues.sync_from_config(session, desk.settings)
     await group.post_pending_cards(application.bot, desk)
+    application.bot_data["scheduler"] = nudging.start_scheduler(application.bot, desk)
     await _publish_commands(application, desk.settings)
 
 
 async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
     desk: Desk = application.bot_data["desk"]
+    scheduler = application.bot_data.pop("scheduler", None)
+    if scheduler is not None:
+        scheduler.shutdown(wait=False)
     await desk.engine.dispose()
 
 

@@ -134,6 +134,14 @@ async def details(session: AsyncSession, case: Case) -> Reply:
     resident = await session.get(Resident, case.resident_id) if case.resident_id else None
     if resident is None:
         lines.append(_("The resident has deleted their data: they can no longer be reached."))
+    lines += [
+        "",
+        _(
+            "Reply to this message, or to the resident's messages, to write to them. Also: "
+            "/note {id} text (for the team only), /waiting {id}, /release {id}, /close {id}, "
+            "/mycases."
+        ).format(id=case.id),
+    ]
     return Reply("\n".join(lines))
 
 

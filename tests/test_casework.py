@@ -76,12 +76,33 @@ async def test_the_resident_and_the_volunteer_talk_through_the_bot(
     await vera.hears("the resident writes")
     assert (await telegram.next_message(vera.chat_id)).kind == "copy"
 
+    reply_to = telegram.chats[vera.chat_id][-1]  # the resident's photo, as Vera received it
+    telegram.push_update(
+        {
+            "message": {
+                "message_id": 9002,
+                "date": 1_700_000_000,
+                "chat": {"id": vera.chat_id, "type": "private"},
+                "from": {"id": vera.user.id, "is_bot": False, "first_name": "Vera"},
+                "voice": {"file_id": "v1", "file_unique_id": "v1", "duration": 2},
+                "reply_to_message": {
+                    "message_id": reply_to.message_id,
+                    "date": 1_700_000_000,
+                    "chat": {"id": vera.chat_id, "type": "private"},
+                },
+            }
+        }
+    )
+    await ada.hears("Message from your volunteer (request SP-00001):")
+    assert (await telegram.next_message(ada.chat_id)).kind == "copy"
+    await vera.hears("✓ Sent")
+
     vera.says("/reply SP-00001 See you then!")
     await ada.hears("Message from your volunteer (request SP-00001):", "See you then!")
     await vera.hears("✓ Sent")
     async with sessions() as session:
         actions = [e.action for e in (await session.exec(select(CaseEvent))).all()]
-    assert actions.count("from_resident") == 3 and actions.count("to_resident") == 2
+    assert actions.count("from_resident") == 3 and actions.count("to_resident") == 3
 
 
 async def test_notes_waiting_release_and_close(

@@ -13,7 +13,7 @@ from bot.claims import Claim
 from bot.config import Settings
 from bot.routing import QueueSettings, Route, choose_queue
 from db.models import Case, CaseEvent, Queue, Resident, Volunteer
-from tests.conftest import Bot
+from tests.conftest import TOKEN, Bot
 from tests.fake_telegram import FakeBotAPI, SentMessage
 from tests.test_resident_intake import consent_in_english
 from tests.transcript import Person
@@ -280,3 +280,35 @@ async def test_queues_from_the_config_are_known_at_start(settings: Settings, ses
     async with sessions() as session:
         names = await queues.known_queues(session, configured)
     assert names == ["housing", "food"]
+
+
+async def test_a_queue_restricted_to_listed_volunteers_refuses_other_members(
+    telegram: FakeBotAPI, bot: Bot
+) -> None:
+    listed = (QueueSettings("housing", HOUSING_GROUP, frozenset({6301})),)
+    async with bot.running(queues=listed, default_language="en"):
+        ada = Person(telegram, 5301, "en")
+        member, volunteer = Person(telegram, 6302, "en"), Person(telegram, 6301, "en")
+        await confirm_housing_request(ada)
+        card = await next_card(telegram, HOUSING_GROUP)
+        await member.taps("Claim", on=card)
+        assert member.notices[-1] == "Only the volunteers of this queue can take requests."
+        await volunteer.taps("Claim", on=card)
+        await volunteer.hears("You took request SP-00001")
+
+
+async def test_membership_is_checked_again_after_a_few_minutes(telegram: FakeBotAPI) -> None:
+    from telegram import Bot as TelegramBot
+
+    from handlers.membership import Membership
+
+    group, user = HOUSING_GROUP, 6303
+    async with TelegramBot(TOKEN, base_url=telegram.base_url) as api:
+        cached, fresh = Membership(ttl=60), Membership(ttl=0)
+        assert await cached.allows(api, None, group, user)
+        assert await fresh.allows(api, None, group, user)
+        telegram.set_member_status(group, user, "kicked")
+        assert await cached.allows(api, None, group, user)  # within the cache's minutes
+        assert not await fresh.allows(api, None, group, user)  # once they have passed
+        telegram.set_member_status(group, user, "restricted")
+        assert await fresh.allows(api, None, group, user)  # restricted, but still a member
