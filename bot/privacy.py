@@ -18,7 +18,7 @@ from bot.flows import FLOWS
 from bot.i18n import _, isolate
 from bot.intake import display_answer
 from bot.outgoing import Attachment, Button, Reply
-from db.models import Case, Consent, Intake, Resident, now
+from db.models import Case, CaseEvent, Consent, Intake, Resident, now
 
 # Bump when the text of the privacy notice changes in substance: consents record it.
 NOTICE_VERSION = "2026-11"
@@ -172,6 +172,11 @@ def ask_erase() -> Reply:
 
 async def erase(session: AsyncSession, resident: Resident) -> None:
     """Erase the resident; their cases stay for statistics without any personal field."""
+    theirs = select(Case.id).where(col(Case.resident_id) == resident.id)
+    # Volunteers' notes are about the resident: they go too; who did what, when, stays.
+    await session.exec(
+        update(CaseEvent).where(col(CaseEvent.case_id).in_(theirs)).values(note=None)
+    )
     await session.exec(
         update(Case)
         .where(col(Case.resident_id) == resident.id)

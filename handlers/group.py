@@ -7,7 +7,7 @@ import re
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatMemberStatus
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, ChatMigrated, Forbidden
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -126,6 +126,11 @@ async def _post_card(bot: Bot, services: Desk, case_id: int, chat_id: int) -> No
         reply = claims.card(case, now())
     try:
         message = await bot.send_message(chat_id, reply.text, reply_markup=markup(reply))
+    except ChatMigrated as moved:
+        # The group became a supergroup while nobody wrote in it: follow it and post there.
+        async with services.sessions() as session, session.begin():
+            await queues.follow_migration(session, chat_id, moved.new_chat_id)
+        message = await bot.send_message(moved.new_chat_id, reply.text, reply_markup=markup(reply))
     except (Forbidden, BadRequest):
         await _queue_lost(bot, services, chat_id)
         return

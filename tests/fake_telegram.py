@@ -144,9 +144,16 @@ class SentMessage:
 class ApiError(Exception):
     """Raised by method implementations; turned into Telegram's error JSON."""
 
-    def __init__(self, description: str, code: int = 400, retry_after: int | None = None) -> None:
+    def __init__(
+        self,
+        description: str,
+        code: int = 400,
+        retry_after: int | None = None,
+        migrate_to_chat_id: int | None = None,
+    ) -> None:
         super().__init__(description)
         self.code, self.description, self.retry_after = code, description, retry_after
+        self.migrate_to_chat_id = migrate_to_chat_id
 
 
 def _decode(key: str, value: Any) -> Any:
@@ -218,6 +225,7 @@ class FakeBotAPI:
         self.webhook_url = ""
         self.commands: dict[tuple[str, str], list[JSON]] = {}
         self.blocked: set[int] = set()
+        self.migrated: dict[int, int] = {}
         self.member_status: dict[tuple[int, int], str] = {}
         self._pending: list[JSON] = []  # pushed but not yet confirmed by an offset
         self._delivered: dict[int, JSON] = {}  # every update ever pushed, for redeliver()
@@ -282,8 +290,12 @@ class FakeBotAPI:
         error_code: int = 429,
         description: str | None = None,
         retry_after: int = 1,
+        migrate_to_chat_id: int | None = None,
     ) -> None:
-        """Make the next call to `method` fail once (calls stack up: two fail_next = two fails)."""
+        """Make the next call to `method` fail once (calls stack up: two fail_next = two fails).
+
+        With `migrate_to_chat_id`, the failure says the group became that supergroup.
+        """
         if description is None:
             description = {
                 429: f"Too Many Requests: retry after {retry_after}",
@@ -292,8 +304,17 @@ class FakeBotAPI:
                 502: "Bad Gateway",
             }.get(error_code, "Internal Server Error")
         self._failures[method].append(
-            ApiError(description, error_code, retry_after if error_code == 429 else None)
+            ApiError(
+                description,
+                error_code,
+                retry_after if error_code == 429 else None,
+                migrate_to_chat_id,
+            )
         )
+
+    def migrate(self, chat_id: int, new_chat_id: int) -> None:
+        """The group became a supergroup: writing to its old id fails, naming the new one."""
+        self.migrated[chat_id] = new_chat_id
 
     def block(self, user_id: int) -> None:
         self.blocked.add(user_id)
@@ -500,6 +521,8 @@ class FakeBotAPI:
             body = {"ok": False, "error_code": err.code, "description": err.description}
             if err.retry_after is not None:
                 body["parameters"] = {"retry_after": err.retry_after}
+            if err.migrate_to_chat_id is not None:
+                body["parameters"] = {"migrate_to_chat_id": err.migrate_to_chat_id}
         except (KeyError, ValueError, TypeError) as err:  # missing/garbled parameter
             body = {"ok": False, "error_code": 400, "description": f"Bad Request: {err!r}"}
         call.response = body
@@ -533,6 +556,12 @@ class FakeBotAPI:
         chat_id = call.params.get("chat_id")
         if call.method in _CHAT_WRITE_METHODS and chat_id in self.blocked:
             raise ApiError(BLOCKED, 403)
+        if call.method in _CHAT_WRITE_METHODS and chat_id in self.migrated:
+            raise ApiError(
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                400,
+                migrate_to_chat_id=self.migrated[chat_id],
+            )
         if self.rate_limit_per_second is not None and call.method in _SEND_METHODS:
             now = time.monotonic()
             while self._send_times and now - self._send_times[0] >= 1.0:

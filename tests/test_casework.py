@@ -155,6 +155,14 @@ async def test_notes_waiting_release_and_close(
         case = (await session.exec(select(Case))).one()
     assert (case.status, case.outcome, case.claimed_by) == ("closed", "referred", 6103)
 
+    ada.says("/delete")
+    await ada.hears("delete everything")
+    await ada.taps("Yes, delete my data")
+    await ada.hears("has been deleted")
+    async with sessions() as session:
+        notes = [e.note for e in (await session.exec(select(CaseEvent))).all()]
+    assert notes and all(note is None for note in notes)  # the history stays, the notes go
+
 
 async def test_a_restart_between_claim_and_reply_loses_nothing(
     telegram: FakeBotAPI, bot: Bot

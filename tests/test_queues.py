@@ -215,6 +215,20 @@ async def test_the_queue_follows_its_group_when_it_becomes_a_supergroup(
     assert "SP-00001" in (card.text or "")
 
 
+async def test_a_card_follows_a_group_that_became_a_supergroup_unseen(
+    telegram: FakeBotAPI, desk_bot: Bot, sessions
+) -> None:
+    moved = -1005000000001
+    telegram.migrate(HOUSING_GROUP, moved)
+    ada = Person(telegram, 5009, "en")
+    await confirm_housing_request(ada)
+    card = await next_card(telegram, moved)
+    assert "SP-00001" in (card.text or "")
+    async with sessions() as session:
+        queue = await session.get(Queue, "housing")
+    assert queue is not None and queue.chat_id == moved
+
+
 async def test_a_queue_whose_group_lost_the_bot_waits_and_organisers_are_told(
     telegram: FakeBotAPI, desk_bot: Bot, sessions
 ) -> None:
