@@ -88,7 +88,11 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def after(context: ContextTypes.DEFAULT_TYPE, response: Response) -> None:
     """What has to happen once the resident has their answer."""
     if response.case_opened:
-        await post_pending_cards(context.bot, desk(context))
+        # In the background: a group's pace (20 messages a minute) must not hold up the
+        # resident's next answer, nor anyone else's.
+        context.application.create_task(
+            post_pending_cards(context.bot, desk(context)), name="post cards"
+        )
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
