@@ -35,6 +35,12 @@ def language_of(services: Desk, user: User) -> str:
     return chosen or services.settings.default_language
 
 
+def case_argument(context: ContextTypes.DEFAULT_TYPE) -> int | None:
+    """The case a command names first ("/note SP-00042 …"), if it names one."""
+    args = context.args or []
+    return casework.parse_number(args[0]) if args else None
+
+
 async def relay_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A volunteer answered a case's message: it goes to the resident of that case."""
     message, user = update.effective_message, update.effective_user
@@ -55,9 +61,8 @@ async def reply_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None
     services = desk(context)
-    args = context.args or []
-    case_id = casework.parse_number(args[0]) if args else None
-    if case_id is None or len(args) < 2:
+    case_id = case_argument(context)
+    if case_id is None or len(context.args or []) < 2:
         with i18n.locale(language_of(services, user)):
             await message.reply_text(_("Usage: /reply NUMBER your message"))
         return
@@ -131,10 +136,8 @@ async def _held(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tuple[Cas
     """The case named in the command, if the sender holds it; and the sender's language."""
     services, user = desk(context), update.effective_user
     assert user is not None
-    args = context.args or []
-    case_id = casework.parse_number(args[0]) if args else None
     async with services.sessions() as session:
-        case = await casework.held_by(session, case_id, user.id)
+        case = await casework.held_by(session, case_argument(context), user.id)
     return case, language_of(services, user)
 
 
@@ -269,8 +272,7 @@ async def case_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None
     services = desk(context)
-    args = context.args or []
-    case_id = casework.parse_number(args[0]) if args else None
+    case_id = case_argument(context)
     async with services.sessions() as session:
         case = await session.get(Case, case_id) if case_id else None
         allowed = case is not None and (
