@@ -54,14 +54,21 @@ async def mark_unreachable(session: AsyncSession, chat_id: int) -> Queue | None:
 
 async def known_queues(session: AsyncSession, settings: Settings) -> list[str]:
     """Queue names in the config file's order, then those set from the chat by name."""
-    names = list((await session.exec(select(Queue.name).order_by(col(Queue.name)))).all())
+    names = list((await session.exec(select(Queue.name))).all())
+    return _in_order(names, settings)
+
+
+def _in_order(names: list[str], settings: Settings) -> list[str]:
     order = {queue.name: i for i, queue in enumerate(settings.queues)}
     return sorted(names, key=lambda name: (order.get(name, len(order)), name))
 
 
-async def route(session: AsyncSession, settings: Settings, case: Case) -> None:
+async def route(
+    session: AsyncSession, settings: Settings, case: Case, names: list[str] | None = None
+) -> None:
     """Give a new case its queue, if there is any queue yet (otherwise it waits for one)."""
-    names = await known_queues(session, settings)
+    if names is None:
+        names = await known_queues(session, settings)
     case.queue = choose_queue(settings.routes, names, case.kind, case.district, case.language)
     if case.queue is not None and case.id is not None:
         session.add(CaseEvent(case_id=case.id, action="routed"))
@@ -69,6 +76,10 @@ async def route(session: AsyncSession, settings: Settings, case: Case) -> None:
 
 async def cases_to_post(session: AsyncSession, settings: Settings) -> list[tuple[Case, Queue]]:
     """New cases whose card is not in their queue's group yet, oldest first."""
+    known = {queue.name: queue for queue in (await session.exec(select(Queue))).all()}
+    if not known or not any(queue.reachable for queue in known.values()):
+        return []  # nowhere to post: the cases wait, as they are
+    names = _in_order(list(known), settings)
     waiting = (
         await session.exec(
             select(Case)
@@ -78,10 +89,9 @@ async def cases_to_post(session: AsyncSession, settings: Settings) -> list[tuple
     ).all()
     ready: list[tuple[Case, Queue]] = []
     for case in waiting:
-        queue = await session.get(Queue, case.queue) if case.queue else None
-        if queue is None:  # no queue yet, or its queue was given up: route it again
-            await route(session, settings, case)
-            queue = await session.get(Queue, case.queue) if case.queue else None
+        if case.queue not in known:  # no queue yet, or its queue was given up: route again
+            await route(session, settings, case, names)
+        queue = known.get(case.queue or "")
         if queue is not None and queue.reachable:
             ready.append((case, queue))
     return ready
