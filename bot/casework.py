@@ -47,7 +47,7 @@ async def record(
     session.add(CaseEvent(case_id=case.id, actor=actor, action=action, note=note))
 
 
-async def release(session: AsyncSession, case: Case, volunteer_id: int) -> None:
+async def release(session: AsyncSession, case: Case, volunteer_id: int | None) -> None:
     """Back to the queue: nobody holds it, and its card comes back with Claim."""
     case.status, case.claimed_by, case.claimed_at = "new", None, None
     case.card_message_id, case.card_posted_at, case.nudged_at = None, None, None

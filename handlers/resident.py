@@ -18,7 +18,7 @@ from telegram.ext import (
 from bot import dialogue
 from bot.conversation import Conversation, conversation
 from bot.outgoing import Response
-from handlers.context import desk, sender_of
+from handlers.context import desk, membership, sender_of
 from handlers.group import post_pending_cards
 from handlers.telegram_render import send_all, settle_press
 from handlers.volunteer import relay_to_volunteer
@@ -51,7 +51,11 @@ def command(intent: Intent) -> Callback:
             return
         if response.relay_for_case is not None and update.effective_message is not None:
             delivered = await relay_to_volunteer(
-                context.bot, desk(context), update.effective_message, response.relay_for_case
+                context.bot,
+                desk(context),
+                membership(context),
+                update.effective_message,
+                response.relay_for_case,
             )
             if not delivered and response.undelivered is not None:
                 response.replies = [response.undelivered]

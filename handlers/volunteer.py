@@ -23,8 +23,9 @@ from bot.desk import Desk
 from bot.i18n import _
 from bot.outgoing import Reply
 from db.models import Case, Queue, Resident, now
-from handlers.context import desk
+from handlers.context import desk, membership
 from handlers.group import post_pending_cards
+from handlers.membership import Membership
 from handlers.telegram_render import markup, send
 
 PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
@@ -33,6 +34,18 @@ PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 def language_of(services: Desk, user: User) -> str:
     chosen = i18n.match_language(user.language_code, services.settings.languages)
     return chosen or services.settings.default_language
+
+
+async def still_volunteer(
+    bot: Bot, services: Desk, members: Membership, case: Case, user_id: int
+) -> bool:
+    """Whoever holds a case must still belong to its queue: leaving the group ends access."""
+    async with services.sessions() as session:
+        queue = await session.get(Queue, case.queue) if case.queue else None
+    if queue is None:
+        return False
+    configured = services.settings.queue(queue.name)
+    return await members.allows(bot, configured, queue.chat_id, user_id)
 
 
 def case_argument(context: ContextTypes.DEFAULT_TYPE) -> int | None:
@@ -52,7 +65,7 @@ async def relay_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         )
     if case_id is None:
         return  # an ordinary reply: the resident handlers take it
-    await _to_resident(context.bot, services, message, user, case_id)
+    await _to_resident(context.bot, services, membership(context), message, user, case_id)
     raise ApplicationHandlerStop
 
 
@@ -67,14 +80,24 @@ async def reply_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             await message.reply_text(_("Usage: /reply NUMBER your message"))
         return
     text = (message.text or "").split(maxsplit=2)[2]
-    await _to_resident(context.bot, services, message, user, case_id, text)
+    await _to_resident(context.bot, services, membership(context), message, user, case_id, text)
 
 
 async def _to_resident(
-    bot: Bot, services: Desk, message: Message, user: User, case_id: int, text: str | None = None
+    bot: Bot,
+    services: Desk,
+    members: Membership,
+    message: Message,
+    user: User,
+    case_id: int,
+    text: str | None = None,
 ) -> None:
+    async with services.sessions() as session:
+        found = await casework.held_by(session, case_id, user.id)
+    if found is not None and not await still_volunteer(bot, services, members, found, user.id):
+        found = None
     async with services.sessions() as session, session.begin():
-        case = await casework.held_by(session, case_id, user.id)
+        case = await casework.held_by(session, case_id, user.id) if found else None
         resident = (
             await session.get(Resident, case.resident_id) if case and case.resident_id else None
         )
@@ -110,7 +133,9 @@ async def _to_resident(
         )
 
 
-async def relay_to_volunteer(bot: Bot, services: Desk, message: Message, case_id: int) -> bool:
+async def relay_to_volunteer(
+    bot: Bot, services: Desk, members: Membership, message: Message, case_id: int
+) -> bool:
     """The resident wrote while a volunteer follows their case: pass it on, marked."""
     async with services.sessions() as session:
         case = await session.get(Case, case_id)
@@ -118,6 +143,9 @@ async def relay_to_volunteer(bot: Bot, services: Desk, message: Message, case_id
             return False
         volunteer_id = case.claimed_by
         language = await claims.volunteer_language(session, volunteer_id)
+    if not await still_volunteer(bot, services, members, case, volunteer_id):
+        await _give_back(bot, services, case_id)
+        return False
     with i18n.locale(language or services.settings.default_language):
         header = casework.header_for_volunteer(case)
     try:
@@ -132,12 +160,26 @@ async def relay_to_volunteer(bot: Bot, services: Desk, message: Message, case_id
     return True
 
 
+async def _give_back(bot: Bot, services: Desk, case_id: int) -> None:
+    """Its volunteer left the queue: the case goes back to it, for someone else to take."""
+    async with services.sessions() as session, session.begin():
+        case = await session.get(Case, case_id)
+        if case is not None and case.status in claims.OPEN:
+            await casework.release(session, case, None)
+    await post_pending_cards(bot, services)
+
+
 async def _held(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tuple[Case | None, str]:
     """The case named in the command, if the sender holds it; and the sender's language."""
     services, user = desk(context), update.effective_user
     assert user is not None
     async with services.sessions() as session:
         case = await casework.held_by(session, case_argument(context), user.id)
+    members = membership(context)
+    if case is not None and not await still_volunteer(
+        context.bot, services, members, case, user.id
+    ):
+        case = None
     return case, language_of(services, user)
 
 
@@ -230,8 +272,15 @@ async def on_outcome(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     user = query.from_user
     found = re.fullmatch(r"close:(\d{1,9}):([a-z_]{1,16})", query.data or "")
     language = language_of(services, user)
+    async with services.sessions() as session:
+        held = await casework.held_by(session, int(found[1]) if found else None, user.id)
+    members = membership(context)
+    if held is not None and not await still_volunteer(
+        context.bot, services, members, held, user.id
+    ):
+        held = None
     async with services.sessions() as session, session.begin():
-        case = await casework.held_by(session, int(found[1]) if found else None, user.id)
+        case = await casework.held_by(session, held.id, user.id) if held else None
         if case is not None and found and found[2] in OUTCOMES:
             await casework.close(session, case, user.id, found[2])
             resident = await session.get(Resident, case.resident_id) if case.resident_id else None

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlmodel import select
 
+from bot.routing import QueueSettings
 from db.models import Case, CaseEvent
 from tests.conftest import Bot
 from tests.fake_telegram import FakeBotAPI
@@ -177,3 +178,24 @@ async def test_a_restart_between_claim_and_reply_loses_nothing(
         await vera.hears("Are you there?")
         vera.says("/reply 1 Yes!")
         await ada.hears("Message from your volunteer", "Yes!")
+
+
+async def test_a_volunteer_who_left_the_queue_loses_the_case(
+    telegram: FakeBotAPI, bot: Bot, sessions
+) -> None:
+    ada, vera = Person(telegram, 5104, "en"), Person(telegram, 6105, "en")
+    with_vera = (QueueSettings("housing", HOUSING_GROUP, frozenset({6105})),)
+    without_vera = (QueueSettings("housing", HOUSING_GROUP, frozenset({6106})),)
+    async with bot.running(queues=with_vera, default_language="en"):
+        await claimed_case(telegram, ada, vera)
+    async with bot.running(queues=without_vera, default_language="en"):
+        vera.says("/note 1 still mine?")
+        await vera.hears("Usage: /note NUMBER text, for a request you follow.")
+        ada.says("Hello?")
+        await ada.hears("We could not pass your message on right now.")
+        card = await telegram.next_message(HOUSING_GROUP)  # back in the queue for others
+        assert card.reply_markup is not None
+        await vera.hears_nothing_more()
+    async with sessions() as session:
+        case = (await session.exec(select(Case))).one()
+    assert (case.status, case.claimed_by) == ("new", None)
