@@ -185,9 +185,11 @@ async def _after_claim(
             show_alert=True,
         )
         return
+    if result.claim is Claim.TAKEN and result.holder is not None:
+        await query.answer(_("Already taken by {name}.").format(name=result.holder), True)
+        return
     if result.claim is not Claim.WON or result.case is None:
-        holder = result.holder or "?"
-        await query.answer(_("Already taken by {name}.").format(name=holder), show_alert=True)
+        await query.answer(_("This button is no longer active."), show_alert=True)
         return
     case = result.case
     with i18n.locale(services.settings.default_language):
