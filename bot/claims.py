@@ -13,8 +13,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import i18n
 from bot.flows import FLOWS, URGENCY
 from bot.i18n import _, isolate, ngettext
-from bot.intake import display_answer, option_label
 from bot.outgoing import Button, Reply
+from bot.questions import display_answer, option_label
 from db.models import Case, CaseEvent, Resident, Volunteer, now
 
 OPEN = ("claimed", "waiting")  # states in which a case is someone's to follow

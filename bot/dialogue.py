@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot import cases, casework, i18n, intake, privacy
+from bot import cases, casework, i18n, intake, privacy, questions
 from bot.conversation import Conversation
 from bot.flows import FLOWS
 from bot.i18n import N_, _, isolate, ngettext
@@ -31,7 +31,7 @@ async def next_prompt(convo: Conversation) -> Reply:
         return privacy.notice()
     current = convo.intake
     if current is not None:
-        return intake.render(current)
+        return questions.render(current)
     return menu()
 
 
@@ -135,7 +135,7 @@ async def _start_flow(convo: Conversation, key: str) -> Response:
     current = Intake(resident_id=resident.id, flow=flow.key)
     convo.session.add(current)
     convo.intake = current
-    return Response(chosen=_(flow.title), close_buttons=True).say(intake.render(current))
+    return Response(chosen=_(flow.title), close_buttons=True).say(questions.render(current))
 
 
 async def _intake_press(convo: Conversation, data: str) -> Response:

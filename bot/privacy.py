@@ -16,8 +16,8 @@ from bot import i18n
 from bot.cases import STATUS_LABELS, cases_of
 from bot.flows import FLOWS
 from bot.i18n import _, isolate
-from bot.intake import display_answer
 from bot.outgoing import Attachment, Button, Reply
+from bot.questions import display_answer
 from db.models import Case, CaseEvent, Consent, Intake, Resident, now
 
 # Bump when the text of the privacy notice changes in substance: consents record it.

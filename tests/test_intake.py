@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot import i18n, intake
+from bot import i18n, intake, questions
 from bot.intake import Outcome
 from db.models import Intake
 
@@ -18,7 +18,7 @@ def tap(row: Intake, token: str) -> intake.Result:
 
 
 def question(row: Intake) -> str:
-    return intake.render(row).text
+    return questions.render(row).text
 
 
 @pytest.fixture(autouse=True)
@@ -41,7 +41,7 @@ def test_housing_flow_asks_every_step_then_summarises() -> None:
     row = new("housing")
     assert "best describes your situation" in question(row)
     answer_housing_until_summary(row)
-    assert intake.step_to_ask(row) is None
+    assert questions.step_to_ask(row) is None
     summary = question(row)
     assert "I have an eviction notice" in summary
     assert "People in the household: 4" in summary
@@ -138,7 +138,7 @@ def test_change_an_answer_from_the_summary_returns_to_the_summary() -> None:
     assert "Where do you live?" in question(row)
     tap(row, "o:m3")
     assert row.answers["district"] == "m3"
-    assert intake.step_to_ask(row) is None
+    assert questions.step_to_ask(row) is None
     assert "District: Municipio 3" in question(row)
 
 
