@@ -7,10 +7,15 @@ import asyncio
 import gc
 import logging
 import sys
+from datetime import UTC, datetime
+from pathlib import Path
 
-from bot import config
+from bot import activities, config
+from bot.activities import ActivityError
 from bot.config import ConfigError, Settings
 from db import migrate
+from db.models import Activity
+from db.session import create_engine, session_factory
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,6 +24,13 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("run", help="run the Telegram bot with long polling")
     database = commands.add_parser("db", help="manage the database")
     database.add_argument("action", choices=["upgrade"], help="apply pending migrations")
+    activities = commands.add_parser("activities", help="the space's activities")
+    activity_commands = activities.add_subparsers(dest="action", required=True)
+    importing = activity_commands.add_parser(
+        "import", help="add activities from a TOML or CSV file"
+    )
+    importing.add_argument("file", type=Path)
+    activity_commands.add_parser("list", help="list the activities and when they next take place")
     arguments = parser.parse_args(argv)
     _configure_logging()
     try:
@@ -27,13 +39,52 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(migrate.upgrade(settings.database_url))
             print("database is up to date")
             return 0
+        if arguments.command == "activities":
+            return asyncio.run(activity_command(settings, arguments))
         return run(settings)
     except ConfigError as error:
         print(f"helpdesk: {error}", file=sys.stderr)
         return 2
-    except migrate.MigrationError as error:
+    except (migrate.MigrationError, ActivityError) as error:
         print(f"helpdesk: {error}", file=sys.stderr)
         return 2
+
+
+async def activity_command(settings: Settings, arguments: argparse.Namespace) -> int:
+    """`helpdesk activities import FILE` and `helpdesk activities list`."""
+    if settings.database_url.startswith("sqlite"):
+        await migrate.upgrade(settings.database_url)
+    else:
+        await migrate.ensure_current(settings.database_url)
+    engine = create_engine(settings.database_url)
+    try:
+        async with session_factory(engine)() as session, session.begin():
+            if arguments.action == "import":
+                raws = activities.read_file(arguments.file)
+                result = await activities.import_activities(session, raws)
+                for activity in result.created:
+                    print(f"created: {_describe(activity, settings)}")
+                print(f"{len(result.created)} created, {len(result.unchanged)} already there")
+            else:
+                for activity in await activities.all_activities(session):
+                    print(_describe(activity, settings))
+    finally:
+        await engine.dispose()
+    return 0
+
+
+def _describe(activity: Activity, settings: Settings) -> str:
+    upcoming = activities.next_occurrence(activity, settings.timezone, datetime.now(UTC))
+    when = upcoming.strftime("%a %Y-%m-%d %H:%M") if upcoming else "no date ahead"
+    extra = [f"repeat {activity.repeat}", f"{activity.duration_minutes} min"]
+    if activity.capacity:
+        extra.append(f"{activity.capacity} places")
+    if activity.age_min is not None:
+        extra.append(f"ages {activity.age_min}-{activity.age_max}")
+    return (
+        f"#{activity.id} {activity.kind}: {activity.title} · next {when} · "
+        f"{activity.place or 'no place given'} · {', '.join(extra)}"
+    )
 
 
 def run(settings: Settings) -> int:
@@ -90,6 +141,7 @@ def _configure_logging() -> None:
     # httpx (used by PTB for file downloads) logs request URLs, which contain the bot's token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # "database is up to date" says it
 
 
 if __name__ == "__main__":

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -29,6 +30,8 @@ _KNOWN_KEYS = {
     "max_open_cases",
     "unclaimed_hours",
     "stalled_days",
+    "reminder_offsets",
+    "quiet_hours",
 }
 
 
@@ -51,6 +54,10 @@ class Settings:
     max_open_cases: int = 5  # per volunteer, so that nobody sits on more than they can follow
     unclaimed_after: timedelta = timedelta(hours=24)  # then the card is posted again
     stalled_after: timedelta = timedelta(days=3)  # a claimed case this quiet reminds its claimer
+    # Reminders go out this long before each occurrence of an activity...
+    reminder_offsets: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=2))
+    # ...but not at night: one falling in these local hours is moved earlier. None: no quiet.
+    quiet_hours: tuple[time, time] | None = (time(21, 0), time(8, 0))
 
     def queue(self, name: str) -> QueueSettings | None:
         return next((queue for queue in self.queues if queue.name == name), None)
@@ -116,7 +123,44 @@ def _file_settings(table: dict[str, Any], path: Path) -> dict[str, Any]:
     values["max_open_cases"] = _positive(table, "max_open_cases", 5, path)
     values["unclaimed_after"] = timedelta(hours=_positive(table, "unclaimed_hours", 24, path))
     values["stalled_after"] = timedelta(days=_positive(table, "stalled_days", 3, path))
+    if "reminder_offsets" in table:
+        values["reminder_offsets"] = _offsets(table["reminder_offsets"], path)
+    if "quiet_hours" in table:
+        values["quiet_hours"] = _quiet_hours(table["quiet_hours"], path)
     return values
+
+
+def _offsets(raw: object, path: Path) -> tuple[timedelta, ...]:
+    """["24h", "2h", "30m", "1d"]: how long before an occurrence each reminder goes."""
+    units = {"m": "minutes", "h": "hours", "d": "days"}
+    if not isinstance(raw, list):
+        raise ConfigError(f'config file {path}: reminder_offsets must be a list like ["24h", "2h"]')
+    offsets = []
+    for item in raw:
+        found = re.fullmatch(r"(\d{1,4})([mhd])", str(item).strip())
+        if found is None or int(found[1]) == 0:
+            raise ConfigError(
+                f"config file {path}: reminder offset {item!r} must be a number and m, h or d"
+            )
+        offsets.append(timedelta(**{units[found[2]]: int(found[1])}))
+    return tuple(sorted(set(offsets), reverse=True))
+
+
+def _quiet_hours(raw: object, path: Path) -> tuple[time, time] | None:
+    """ "21:00-08:00"; an empty string switches quiet hours off."""
+    if raw == "":
+        return None
+    found = re.fullmatch(r"(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})", str(raw).strip())
+    try:
+        if found is None:
+            raise ValueError
+        start = time(int(found[1]), int(found[2]))
+        end = time(int(found[3]), int(found[4]))
+    except ValueError:
+        raise ConfigError(
+            f'config file {path}: quiet_hours must look like "21:00-08:00", or "" for none'
+        ) from None
+    return start, end
 
 
 def _positive(table: dict[str, Any], key: str, default: int, path: Path) -> int:

@@ -126,6 +126,28 @@ class CaseMessage(SQLModel, table=True):
     case_id: int = Field(foreign_key="case.id", index=True, ondelete="CASCADE")
 
 
+class Activity(SQLModel, table=True):
+    """Something the space runs: a homework group, a theatre lab, an event, a meeting."""
+
+    __table_args__ = (UniqueConstraint("kind", "title", "starts_local"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)  # "homework", "theatre", "event" or "meeting"
+    title: str = Field(max_length=200)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False))
+    place: str = Field(default="", max_length=200)
+    # Wall-clock time in the deployment's time zone: a weekly 16:30 stays at 16:30 across
+    # daylight-saving changes, so occurrences are computed in local time, then placed in UTC.
+    starts_local: datetime = Field(sa_column=Column(DateTime(timezone=False), nullable=False))
+    repeat: str = Field(default="none", max_length=200)  # none, weekly, monthly or an RRULE
+    duration_minutes: int = 60
+    capacity: int | None = None
+    age_min: int | None = None
+    age_max: int | None = None
+    status: str = Field(default="active", max_length=16)  # "active", "paused", "cancelled"
+    created_at: datetime = _timestamp(nullable=False)
+
+
 class SeenUpdate(SQLModel, table=True):
     """An inbound update already handled; a re-delivered one is dropped instead of applied twice."""
 
