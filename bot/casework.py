@@ -9,6 +9,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import i18n
+from bot.cases import STATUS_LABELS
 from bot.claims import OPEN
 from bot.flows import FLOWS
 from bot.i18n import N_, _, isolate
@@ -158,12 +159,8 @@ def list_held(cases: list[Case]) -> Reply:
     return Reply("\n".join(lines))
 
 
-_STATES = {
-    "new": N_("waiting for a volunteer"),
-    "claimed": N_("a volunteer is handling it"),
-    "waiting": N_("waiting for the resident's answer"),
-    "closed": N_("closed"),
-}
+# As a volunteer reads them: the same as the resident's, but for who is waiting for whom.
+_STATES = {**STATUS_LABELS, "waiting": N_("waiting for the resident's answer")}
 
 
 def history_lines(events: list[CaseEvent], names: dict[int, str], zone: ZoneInfo) -> list[str]:

@@ -14,7 +14,7 @@ from bot import i18n
 from bot.flows import FLOWS, URGENCY
 from bot.i18n import _, isolate, ngettext
 from bot.outgoing import Button, Reply
-from bot.questions import display_answer, option_label
+from bot.questions import answer_lines, display_answer, option_label
 from db.models import Case, CaseEvent, Resident, Volunteer, now
 
 OPEN = ("claimed", "waiting")  # states in which a case is someone's to follow
@@ -123,11 +123,7 @@ async def details(session: AsyncSession, case: Case) -> Reply:
             number=isolate(case.number), kind=_(flow.title)
         ),
         "",
-        *(
-            f"• {_(step.label)}: {display_answer(step, case.details[step.key])}"
-            for step in flow.steps
-            if step.key in case.details
-        ),
+        *answer_lines(case.kind, case.details),
         "",
         _("The resident writes in {language}.").format(language=i18n.language_name(case.language)),
     ]

@@ -59,6 +59,10 @@ class Settings:
     # ...but not at night: one falling in these local hours is moved earlier. None: no quiet.
     quiet_hours: tuple[time, time] | None = (time(21, 0), time(8, 0))
 
+    def language_for(self, hint: str | None) -> str:
+        """The enabled language a client's language tag points to, else the default one."""
+        return i18n.match_language(hint, self.languages) or self.default_language
+
     def queue(self, name: str) -> QueueSettings | None:
         return next((queue for queue in self.queues if queue.name == name), None)
 

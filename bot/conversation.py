@@ -42,8 +42,7 @@ class Conversation:
     def language(self) -> str:
         if self.resident and self.resident.language:
             return self.resident.language
-        hinted = i18n.match_language(self.sender.language_hint, self.settings.languages)
-        return hinted or self.settings.default_language
+        return self.settings.language_for(self.sender.language_hint)
 
     async def ensure_resident(self) -> Resident:
         """The resident row, created on first contact with the language their client suggests."""

@@ -158,7 +158,7 @@ async def answer_text(convo: Conversation, text: str) -> Response:
             return relayed
         if resident is not None and resident.language is not None:
             flow = _typed_flow(text)
-            if flow is not None and await privacy.has_consented(convo.session, resident):
+            if flow is not None:  # _start_flow checks the consent
                 return await _start_flow(convo, flow)
             return Response().say(await next_prompt(convo))
         await convo.ensure_resident()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, update
@@ -17,11 +16,12 @@ from bot.cases import STATUS_LABELS, cases_of
 from bot.flows import FLOWS
 from bot.i18n import _, isolate
 from bot.outgoing import Attachment, Button, Reply
-from bot.questions import display_answer
+from bot.questions import answer_lines
 from db.models import Case, CaseEvent, Consent, Intake, Resident, now
 
 # Bump when the text of the privacy notice changes in substance: consents record it.
 NOTICE_VERSION = "2026-11"
+_SUB_BULLET = "    –"  # answers listed under the request they belong to
 
 
 def notice() -> Reply:
@@ -130,7 +130,7 @@ def _readable(
         )
     if intake is not None:
         lines.append(_("• Unfinished request: {kind}").format(kind=_(FLOWS[intake.flow].title)))
-        lines.extend(_answer_lines(intake.flow, intake.answers))
+        lines.extend(answer_lines(intake.flow, intake.answers, _SUB_BULLET))
     for case in cases:
         lines.append(
             _("• Request {number} ({kind}), {status}").format(
@@ -139,18 +139,9 @@ def _readable(
                 status=_(STATUS_LABELS.get(case.status, case.status)),
             )
         )
-        lines.extend(_answer_lines(case.kind, case.details))
+        lines.extend(answer_lines(case.kind, case.details, _SUB_BULLET))
     lines += ["", _("The attached file holds the same data in a form other programs can read.")]
     return "\n".join(lines)
-
-
-def _answer_lines(flow_key: str, answers: dict[str, Any]) -> list[str]:
-    flow = FLOWS[flow_key]
-    return [
-        f"    – {_(step.label)}: {display_answer(step, answers[step.key])}"
-        for step in flow.steps
-        if step.key in answers
-    ]
 
 
 def _iso(moment: datetime) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,20 +116,24 @@ def edit_choices(intake: Intake) -> list[Choice]:
 
 def _summary_text(intake: Intake) -> str:
     flow = flow_of(intake)
-    lines = [
-        f"• {_(step.label)}: {display_answer(step, intake.answers[step.key])}"
-        for step in flow.steps
-        if step.key in intake.answers
-    ]
     return "\n".join(
         [
             _("{flow}: please check your answers.").format(flow=_(flow.title)),
             "",
-            *lines,
+            *answer_lines(flow.key, intake.answers),
             "",
             _("Is everything right?"),
         ]
     )
+
+
+def answer_lines(flow_key: str, answers: Mapping[str, Any], bullet: str = "•") -> list[str]:
+    """The answers given to a flow, one line each, in the flow's order."""
+    return [
+        f"{bullet} {_(step.label)}: {display_answer(step, answers[step.key])}"
+        for step in FLOWS[flow_key].steps
+        if step.key in answers
+    ]
 
 
 def display_answer(step: Step, value: Any) -> str:

@@ -50,8 +50,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def _language_of(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
     services = desk(context)
     sender = sender_of(update)
-    hinted = i18n.match_language(sender.language_hint, services.settings.languages)
-    fallback = hinted or services.settings.default_language
+    fallback = services.settings.language_for(sender.language_hint)
     try:
         async with services.sessions() as session:
             statement = select(Resident.language).where(

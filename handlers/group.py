@@ -146,8 +146,8 @@ async def on_claim(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     assert query is not None and query.message is not None
     services, user = desk(context), query.from_user
-    language = i18n.match_language(user.language_code, services.settings.languages)
-    with i18n.locale(language or services.settings.default_language):
+    language = services.settings.language_for(user.language_code)
+    with i18n.locale(language):
         found = re.fullmatch(r"claim:(\d{1,9})", query.data or "")
         async with services.sessions() as session:
             queue = await queues.queue_of_chat(session, query.message.chat.id)
@@ -257,8 +257,7 @@ async def open_details(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     async with services.sessions() as session:
         case = await session.get(Case, case_id)
     if case is None or case.claimed_by != user.id:
-        language = i18n.match_language(user.language_code, services.settings.languages)
-        with i18n.locale(language or services.settings.default_language):
+        with i18n.locale(services.settings.language_for(user.language_code)):
             await message.reply_text(_("This link is for the volunteer who took the request."))
         return
     await send_details(context.bot, services, case, user.id, None)

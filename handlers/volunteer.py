@@ -32,8 +32,7 @@ PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 
 
 def language_of(services: Desk, user: User) -> str:
-    chosen = i18n.match_language(user.language_code, services.settings.languages)
-    return chosen or services.settings.default_language
+    return services.settings.language_for(user.language_code)
 
 
 async def still_volunteer(
