@@ -85,8 +85,7 @@ class Case(SQLModel, table=True):
 
     @property
     def number(self) -> str:
-        """The reference a resident and the volunteers quote."""
-        return f"SP-{self.id:05d}"
+        return case_number(self.id or 0)
 
 
 class Queue(SQLModel, table=True):
@@ -146,6 +145,11 @@ class Activity(SQLModel, table=True):
     age_max: int | None = None
     status: str = Field(default="active", max_length=16)  # "active", "paused", "cancelled"
     created_at: datetime = _timestamp(nullable=False)
+
+
+def case_number(case_id: int) -> str:
+    """The reference a resident and the volunteers quote for a case."""
+    return f"SP-{case_id:05d}"
 
 
 class SeenUpdate(SQLModel, table=True):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
+from collections.abc import Callable
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatMemberStatus
@@ -22,6 +24,7 @@ from bot import casework, claims, i18n, queues
 from bot.claims import Claim
 from bot.desk import Desk
 from bot.i18n import _
+from bot.outgoing import Reply
 from db.models import Case, CaseEvent, Queue, Resident, now
 from handlers.context import desk, membership
 from handlers.telegram_render import markup, send
@@ -97,11 +100,26 @@ async def _queue_lost(bot: Bot, services: Desk, chat_id: int) -> None:
             "The bot can no longer post in the group of the queue “{name}”. Its requests are "
             "waiting: add the bot to the group again, or send /setqueue {name} in another group."
         ).format(name=queue.name)
+    await tell_organisers(bot, services, text)
+
+
+async def tell_organisers(bot: Bot, services: Desk, text: str) -> None:
     for organiser in services.settings.organisers:
         try:
             await bot.send_message(organiser, text)
         except (Forbidden, BadRequest):
-            log.warning("could not tell an organiser about queue %s", queue.name)
+            log.warning("could not reach an organiser")
+
+
+async def retire_card(
+    bot: Bot, services: Desk, case: Case, chat_id: int, message_id: int, reason: str
+) -> None:
+    """An old card loses its button and says why (`reason`, a message id, is translated here);
+    the new card, lower in the group, is the one to press."""
+    with i18n.locale(services.settings.default_language):
+        text = claims.card(case, now()).text + "\n\n" + _(reason)
+    with contextlib.suppress(BadRequest, Forbidden):  # too old to edit: the new card says it
+        await bot.edit_message_text(text, chat_id=chat_id, message_id=message_id)
 
 
 async def post_pending_cards(bot: Bot, services: Desk) -> None:
@@ -200,7 +218,7 @@ async def _after_claim(
         log.info("case %s: the card could not be updated", case.id)
     await query.answer(_("It is yours. The details are in your private chat with the bot."))
     await send_details(context.bot, services, case, query.from_user.id, queue.chat_id)
-    await tell_resident_taken(context.bot, services, case)
+    await tell_resident(context.bot, services, case, claims.resident_notice)
 
 
 async def send_details(
@@ -235,13 +253,16 @@ async def _offer_private_chat(bot: Bot, services: Desk, case: Case, group_id: in
     await bot.send_message(group_id, text, reply_markup=InlineKeyboardMarkup([[button]]))
 
 
-async def tell_resident_taken(bot: Bot, services: Desk, case: Case) -> None:
+async def tell_resident(
+    bot: Bot, services: Desk, case: Case, notice: Callable[[Case], Reply]
+) -> None:
+    """Tell the case's resident something about it, in their language, if they can be reached."""
     async with services.sessions() as session:
         resident = await session.get(Resident, case.resident_id) if case.resident_id else None
     if resident is None or resident.channel != "telegram":
         return
     with i18n.locale(resident.language or services.settings.default_language):
-        reply = claims.resident_notice(case)
+        reply = notice(case)
     try:
         await send(bot, int(resident.channel_user_id), reply)
     except Forbidden:

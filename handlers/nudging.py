@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -11,9 +10,9 @@ from telegram.error import BadRequest, Forbidden
 
 from bot import claims, i18n, nudges
 from bot.desk import Desk
-from bot.i18n import _
-from db.models import Case, Queue, now
-from handlers.group import post_pending_cards
+from bot.i18n import N_
+from db.models import Case, Queue, case_number, now
+from handlers.group import post_pending_cards, retire_card, tell_organisers
 
 log = logging.getLogger(__name__)
 
@@ -56,22 +55,19 @@ async def send_nudges(bot: Bot, services: Desk) -> None:
 
 
 async def _retire_card(bot: Bot, services: Desk, repost: nudges.Repost) -> None:
-    """The old card loses its button: the new one, lower in the group, is the one to press."""
     async with services.sessions() as session:
         queue = await session.get(Queue, repost.queue)
         case = await session.get(Case, repost.case_id)
     if queue is None or case is None or repost.old_card is None:
         return
-    with i18n.locale(services.settings.default_language):
-        text = claims.card(case, now()).text + "\n\n" + _("Still waiting: posted again below.")
-    with contextlib.suppress(BadRequest, Forbidden):
-        await bot.edit_message_text(text, chat_id=queue.chat_id, message_id=repost.old_card)
+    reason = N_("Still waiting: posted again below.")
+    await retire_card(bot, services, case, queue.chat_id, repost.old_card, reason)
 
 
 async def _tell_organisers(bot: Bot, services: Desk, reposts: list[nudges.Repost]) -> None:
     hours = int(services.settings.unclaimed_after.total_seconds() // 3600)
     with i18n.locale(services.settings.default_language):
-        numbers = ", ".join(i18n.isolate(f"SP-{r.case_id:05d}") for r in reposts)
+        numbers = ", ".join(i18n.isolate(case_number(r.case_id)) for r in reposts)
         text = i18n.ngettext(
             "No volunteer has taken these requests in {count} hour; they were posted again: "
             "{numbers}",
@@ -79,11 +75,7 @@ async def _tell_organisers(bot: Bot, services: Desk, reposts: list[nudges.Repost
             "{numbers}",
             hours,
         ).format(count=hours, numbers=numbers)
-    for organiser in services.settings.organisers:
-        try:
-            await bot.send_message(organiser, text)
-        except (Forbidden, BadRequest):
-            log.warning("could not tell an organiser about unclaimed requests")
+    await tell_organisers(bot, services, text)
 
 
 async def _remind(bot: Bot, services: Desk, reminder: nudges.Reminder) -> None:

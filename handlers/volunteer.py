@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import re
 
 from telegram import Bot, Message, Update, User
@@ -20,11 +19,11 @@ from telegram.ext import (
 from bot import casework, claims, i18n
 from bot.casework import OUTCOMES
 from bot.desk import Desk
-from bot.i18n import _
+from bot.i18n import N_, _
 from bot.outgoing import Reply
-from db.models import Case, Queue, Resident, now
+from db.models import Case, Queue, Resident
 from handlers.context import desk, membership
-from handlers.group import post_pending_cards
+from handlers.group import post_pending_cards, retire_card, tell_resident
 from handlers.membership import Membership
 from handlers.telegram_render import markup, send
 
@@ -45,6 +44,20 @@ async def still_volunteer(
         return False
     configured = services.settings.queue(queue.name)
     return await members.allows(bot, configured, queue.chat_id, user_id)
+
+
+async def held_case(
+    bot: Bot, services: Desk, members: Membership, case_id: int | None, user_id: int
+) -> Case | None:
+    """The case, if this volunteer holds it and still belongs to its queue (deny by default).
+
+    Read outside any transaction: checking the membership may ask Telegram.
+    """
+    async with services.sessions() as session:
+        case = await casework.held_by(session, case_id, user_id)
+    if case is None or not await still_volunteer(bot, services, members, case, user_id):
+        return None
+    return case
 
 
 def case_argument(context: ContextTypes.DEFAULT_TYPE) -> int | None:
@@ -91,10 +104,7 @@ async def _to_resident(
     case_id: int,
     text: str | None = None,
 ) -> None:
-    async with services.sessions() as session:
-        found = await casework.held_by(session, case_id, user.id)
-    if found is not None and not await still_volunteer(bot, services, members, found, user.id):
-        found = None
+    found = await held_case(bot, services, members, case_id, user.id)
     async with services.sessions() as session, session.begin():
         case = await casework.held_by(session, case_id, user.id) if found else None
         resident = (
@@ -172,13 +182,8 @@ async def _held(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tuple[Cas
     """The case named in the command, if the sender holds it; and the sender's language."""
     services, user = desk(context), update.effective_user
     assert user is not None
-    async with services.sessions() as session:
-        case = await casework.held_by(session, case_argument(context), user.id)
     members = membership(context)
-    if case is not None and not await still_volunteer(
-        context.bot, services, members, case, user.id
-    ):
-        case = None
+    case = await held_case(context.bot, services, members, case_argument(context), user.id)
     return case, language_of(services, user)
 
 
@@ -240,10 +245,8 @@ async def release_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         assert stored is not None
         await casework.release(session, stored, user.id)
     if queue is not None and old_card is not None:
-        with i18n.locale(services.settings.default_language):
-            text = claims.card(case, now()).text + "\n\n" + _("Released: posted again below.")
-        with contextlib.suppress(BadRequest):  # too old to edit: the new card says it all
-            await context.bot.edit_message_text(text, chat_id=queue.chat_id, message_id=old_card)
+        reason = N_("Released: posted again below.")
+        await retire_card(context.bot, services, case, queue.chat_id, old_card, reason)
     with i18n.locale(language):
         await message.reply_text(
             _("{number} is back in its queue.").format(number=i18n.isolate(case.number))
@@ -271,18 +274,14 @@ async def on_outcome(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     user = query.from_user
     found = re.fullmatch(r"close:(\d{1,9}):([a-z_]{1,16})", query.data or "")
     language = language_of(services, user)
-    async with services.sessions() as session:
-        held = await casework.held_by(session, int(found[1]) if found else None, user.id)
     members = membership(context)
-    if held is not None and not await still_volunteer(
-        context.bot, services, members, held, user.id
-    ):
-        held = None
+    held = await held_case(
+        context.bot, services, members, int(found[1]) if found else None, user.id
+    )
     async with services.sessions() as session, session.begin():
         case = await casework.held_by(session, held.id, user.id) if held else None
         if case is not None and found and found[2] in OUTCOMES:
             await casework.close(session, case, user.id, found[2])
-            resident = await session.get(Resident, case.resident_id) if case.resident_id else None
         else:
             case = None
     with i18n.locale(language):
@@ -296,11 +295,7 @@ async def on_outcome(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
                 number=i18n.isolate(case.number), outcome=_(outcome)
             )
         )
-    if resident is not None and resident.channel == "telegram":
-        with i18n.locale(resident.language or services.settings.default_language):
-            notice = casework.closed_notice(case)
-        with contextlib.suppress(Forbidden):  # the resident blocked the bot: nobody to tell
-            await send(context.bot, int(resident.channel_user_id), notice)
+    await tell_resident(context.bot, services, case, casework.closed_notice)
 
 
 async def mycases_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
