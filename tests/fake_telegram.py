@@ -346,8 +346,16 @@ class FakeBotAPI:
         self._pending.append(self._delivered[update_id])
         self._notify()
 
-    def push_text(self, user: User, text: str, *, chat_id: int | None = None) -> int:
-        extra: JSON = {}
+    def push_text(
+        self,
+        user: User,
+        text: str,
+        *,
+        chat_id: int | None = None,
+        reply_to: SentMessage | None = None,
+    ) -> int:
+        """A message; with `reply_to`, a reply to one the bot sent (as Telegram quotes it)."""
+        extra: JSON = self._reply_json(reply_to)
         if text.startswith("/"):
             command = text.split(maxsplit=1)[0]
             # Entity offsets/lengths are in UTF-16 code units, as in the real API.
@@ -377,9 +385,16 @@ class FakeBotAPI:
         extra = {"caption": caption} if caption is not None else {}
         return self._push_message(user, chat_id, photo=sizes, **extra)
 
-    def push_voice(self, user: User, *, chat_id: int | None = None) -> int:
+    def push_voice(
+        self, user: User, *, chat_id: int | None = None, reply_to: SentMessage | None = None
+    ) -> int:
         voice = {**self._new_file(b"OggS", "voice.ogg"), "duration": 3, "mime_type": "audio/ogg"}
-        return self._push_message(user, chat_id, voice=voice)
+        return self._push_message(user, chat_id, voice=voice, **self._reply_json(reply_to))
+
+    def _reply_json(self, reply_to: SentMessage | None) -> JSON:
+        if reply_to is None:
+            return {}
+        return {"reply_to_message": self._message_json(reply_to, nested=True)}
 
     def push_document(
         self,

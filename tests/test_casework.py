@@ -39,25 +39,9 @@ async def test_the_resident_and_the_volunteer_talk_through_the_bot(
     await claimed_case(telegram, ada, vera)
     details = telegram.chats[vera.chat_id][-1]
 
-    telegram.push_text(vera.user, "Hello Ada, can you come on Tuesday?")
+    vera.says("Hello Ada, can you come on Tuesday?")
     await vera.hears("Which language")  # a plain message is not for the resident...
-    telegram.push_update(
-        {
-            "message": {
-                "message_id": 9001,
-                "date": 1_700_000_000,
-                "chat": {"id": vera.chat_id, "type": "private"},
-                "from": {"id": vera.user.id, "is_bot": False, "first_name": "Vera"},
-                "text": "Hello Ada, can you come on Tuesday?",
-                "reply_to_message": {
-                    "message_id": details.message_id,
-                    "date": 1_700_000_000,
-                    "chat": {"id": vera.chat_id, "type": "private"},
-                    "text": details.text,
-                },
-            }
-        }
-    )  # ...a reply to the case's details is
+    vera.says("Hello Ada, can you come on Tuesday?", reply_to=details)  # ...a reply is
     await ada.hears("Message from your volunteer (request SP-00001):")
     copied = await ada.hears("Hello Ada, can you come on Tuesday?")
     assert copied.kind == "copy"
@@ -78,22 +62,7 @@ async def test_the_resident_and_the_volunteer_talk_through_the_bot(
     assert (await telegram.next_message(vera.chat_id)).kind == "copy"
 
     reply_to = telegram.chats[vera.chat_id][-1]  # the resident's photo, as Vera received it
-    telegram.push_update(
-        {
-            "message": {
-                "message_id": 9002,
-                "date": 1_700_000_000,
-                "chat": {"id": vera.chat_id, "type": "private"},
-                "from": {"id": vera.user.id, "is_bot": False, "first_name": "Vera"},
-                "voice": {"file_id": "v1", "file_unique_id": "v1", "duration": 2},
-                "reply_to_message": {
-                    "message_id": reply_to.message_id,
-                    "date": 1_700_000_000,
-                    "chat": {"id": vera.chat_id, "type": "private"},
-                },
-            }
-        }
-    )
+    vera.sends_voice(reply_to=reply_to)
     await ada.hears("Message from your volunteer (request SP-00001):")
     assert (await telegram.next_message(ada.chat_id)).kind == "copy"
     await vera.hears("✓ Sent")

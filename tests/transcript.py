@@ -21,8 +21,9 @@ class Person:
 
     # -- what the person does ---------------------------------------------------------------
 
-    def says(self, text: str) -> None:
-        self.telegram.push_text(self.user, text)
+    def says(self, text: str, reply_to: SentMessage | None = None) -> None:
+        """Write; with `reply_to`, as a reply to that message of the bot's."""
+        self.telegram.push_text(self.user, text, reply_to=reply_to)
 
     def sends_sticker(self) -> None:
         self.telegram.push_sticker(self.user)
@@ -30,8 +31,8 @@ class Person:
     def sends_photo(self) -> None:
         self.telegram.push_photo(self.user)
 
-    def sends_voice(self) -> None:
-        self.telegram.push_voice(self.user)
+    def sends_voice(self, reply_to: SentMessage | None = None) -> None:
+        self.telegram.push_voice(self.user, reply_to=reply_to)
 
     async def taps(self, label: str, on: SentMessage | None = None) -> None:
         """Press the button whose label contains `label`, on the latest message with buttons."""
