@@ -219,3 +219,14 @@ async def all_activities(session: AsyncSession) -> list[Activity]:
 def next_occurrence(activity: Activity, zone: ZoneInfo, moment: datetime) -> datetime | None:
     """The first occurrence at or after `moment`, looking a year ahead."""
     return next(occurrences(activity, zone, moment, moment + timedelta(days=366)), None)
+
+
+def title_in(activity: Activity, language: str) -> str:
+    """The activity's title in `language` if the organiser wrote one, else as written."""
+    text = activity.translations.get(language, {}).get("title")
+    return text if isinstance(text, str) and text else activity.title
+
+
+def description_in(activity: Activity, language: str) -> str:
+    text = activity.translations.get(language, {}).get("description")
+    return text if isinstance(text, str) and text else activity.description

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from telegram import BotCommand
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
@@ -16,6 +17,8 @@ from bot.i18n import _
 from db.session import create_engine, session_factory
 from handlers import errors, group, nudging, resident, volunteer
 from handlers.ordering import PerChatOrder
+from handlers.reminding import Reminders
+from handlers.sending import OutboxSender
 from handlers.telegram_http import AiohttpRequest
 
 log = logging.getLogger(__name__)
@@ -50,6 +53,7 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         .rate_limiter(replies_rate_limiter())
         .concurrent_updates(PerChatOrder())
         .post_init(_post_init)
+        .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
         .build()
     )
@@ -68,15 +72,30 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     async with desk.sessions() as session, session.begin():
         await queues.sync_from_config(session, desk.settings)
     await group.post_pending_cards(application.bot, desk)
-    application.bot_data["scheduler"] = nudging.start_scheduler(application.bot, desk)
+    scheduler = AsyncIOScheduler(timezone=desk.settings.timezone)
+    nudging.schedule_nudges(scheduler, application.bot, desk)
+    sender = OutboxSender(application.bot, desk)
+    reminders = Reminders(scheduler, desk, sender)
+    scheduler.start()
+    sender.start()
+    reminders.start()
+    application.bot_data.update(scheduler=scheduler, outbox=sender, reminders=reminders)
     await _publish_commands(application, desk.settings)
 
 
-async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
-    desk: Desk = application.bot_data["desk"]
+async def _post_stop(application: Application) -> None:  # type: ignore[type-arg]
+    """Stop the clocks, and let the messages on their way arrive and be marked as sent."""
     scheduler = application.bot_data.pop("scheduler", None)
     if scheduler is not None:
         scheduler.shutdown(wait=False)
+    sender = application.bot_data.pop("outbox", None)
+    if sender is not None:
+        await sender.stop()
+
+
+async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+    await _post_stop(application)  # when start-up failed half-way, stop was never reached
+    desk: Desk = application.bot_data["desk"]
     await desk.engine.dispose()
 
 

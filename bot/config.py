@@ -32,6 +32,7 @@ _KNOWN_KEYS = {
     "stalled_days",
     "reminder_offsets",
     "quiet_hours",
+    "reminder_grace",
 }
 
 
@@ -58,6 +59,9 @@ class Settings:
     reminder_offsets: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=2))
     # ...but not at night: one falling in these local hours is moved earlier. None: no quiet.
     quiet_hours: tuple[time, time] | None = (time(21, 0), time(8, 0))
+    # A reminder the bot was stopped over still goes out if it starts within this long after
+    # the reminder's time; later, it is skipped (and logged) rather than sent stale.
+    reminder_grace: timedelta = timedelta(hours=1)
 
     def language_for(self, hint: str | None) -> str:
         """The enabled language a client's language tag points to, else the default one."""
@@ -129,6 +133,8 @@ def _file_settings(table: dict[str, Any], path: Path) -> dict[str, Any]:
     values["stalled_after"] = timedelta(days=_positive(table, "stalled_days", 3, path))
     if "reminder_offsets" in table:
         values["reminder_offsets"] = _offsets(table["reminder_offsets"], path)
+    if "reminder_grace" in table:
+        values["reminder_grace"] = _duration(table["reminder_grace"], "reminder_grace", path)
     if "quiet_hours" in table:
         values["quiet_hours"] = _quiet_hours(table["quiet_hours"], path)
     return values
@@ -136,18 +142,19 @@ def _file_settings(table: dict[str, Any], path: Path) -> dict[str, Any]:
 
 def _offsets(raw: object, path: Path) -> tuple[timedelta, ...]:
     """["24h", "2h", "30m", "1d"]: how long before an occurrence each reminder goes."""
-    units = {"m": "minutes", "h": "hours", "d": "days"}
     if not isinstance(raw, list):
         raise ConfigError(f'config file {path}: reminder_offsets must be a list like ["24h", "2h"]')
-    offsets = []
-    for item in raw:
-        found = re.fullmatch(r"(\d{1,4})([mhd])", str(item).strip())
-        if found is None or int(found[1]) == 0:
-            raise ConfigError(
-                f"config file {path}: reminder offset {item!r} must be a number and m, h or d"
-            )
-        offsets.append(timedelta(**{units[found[2]]: int(found[1])}))
+    offsets = [_duration(item, "reminder offset", path) for item in raw]
     return tuple(sorted(set(offsets), reverse=True))
+
+
+def _duration(raw: object, name: str, path: Path) -> timedelta:
+    """ "30m", "2h" or "1d"."""
+    units = {"m": "minutes", "h": "hours", "d": "days"}
+    found = re.fullmatch(r"(\d{1,4})([mhd])", str(raw).strip())
+    if found is None or int(found[1]) == 0:
+        raise ConfigError(f"config file {path}: {name} {raw!r} must be a number and m, h or d")
+    return timedelta(**{units[found[2]]: int(found[1])})
 
 
 def _quiet_hours(raw: object, path: Path) -> tuple[time, time] | None:

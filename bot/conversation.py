@@ -66,7 +66,7 @@ async def conversation(
     any reply: an acknowledged answer is always on disk.
     """
     async with sessions() as session, session.begin():
-        if update_key is not None and not await _first_delivery(session, sender, update_key):
+        if update_key is not None and not await first_delivery(session, sender, update_key):
             yield None
             return
         # One statement for both rows: every update needs them, and each statement costs.
@@ -81,7 +81,8 @@ async def conversation(
             yield convo
 
 
-async def _first_delivery(session: AsyncSession, sender: Sender, update_key: str) -> bool:
+async def first_delivery(session: AsyncSession, sender: Sender, update_key: str) -> bool:
+    """Remember an update; False when it was handled before (Telegram delivered it again)."""
     dialect = session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     statement = (

@@ -12,7 +12,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_time, get_datetime_format
 from babel.support import NullTranslations, Translations
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
@@ -125,3 +125,13 @@ def format_when(moment: datetime, zone: ZoneInfo) -> str:
 
 def format_day(day: date) -> str:
     return format_date(day, "medium", locale=_current.get())
+
+
+def format_occurrence(moment: datetime, zone: ZoneInfo) -> str:
+    """When an activity takes place, in full: "martedì 24 novembre 2026, 16:30"."""
+    local = aware(moment).astimezone(zone)
+    language = _current.get()
+    day = format_date(local.date(), "full", locale=language)
+    hour = format_time(local, "short", tzinfo=zone, locale=language)
+    # The locale's own way of joining a date and a time ("{1}, {0}"; "{1}، {0}" in Arabic).
+    return str(get_datetime_format("medium", locale=language)).format(hour, day)

@@ -27,6 +27,10 @@ class Resident(SQLModel, table=True):
     channel_user_id: str = Field(max_length=64)
     language: str | None = Field(default=None, max_length=8)  # None until they pick one
     created_at: datetime = _timestamp(nullable=False)
+    stopped: bool = False  # said /stop: no reminders or notices until they /start again
+    reachable: bool = True  # False once they blocked the bot: bulk sends skip them until they write
+    # A sign-up being answered (the activity, then the child's name and age), kept across restarts.
+    signup: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
 
 
 class Consent(SQLModel, table=True):
@@ -144,7 +148,76 @@ class Activity(SQLModel, table=True):
     age_min: int | None = None
     age_max: int | None = None
     status: str = Field(default="active", max_length=16)  # "active", "paused", "cancelled"
+    # Title and description in other languages, as the organiser writes them:
+    # {"ar": {"title": "…", "description": "…"}}. Residents see their language's, else the main.
+    translations: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )
     created_at: datetime = _timestamp(nullable=False)
+
+
+class Enrolment(SQLModel, table=True):
+    """A place in an activity, or on its waitlist: one per child for homework groups."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    activity_id: int = Field(foreign_key="activity.id", index=True, ondelete="CASCADE")
+    resident_id: int = Field(foreign_key="resident.id", index=True, ondelete="CASCADE")
+    # The child's first name for a homework group, else the resident's name as their chat shows
+    # it: what the organiser reads on the list. Deleted with the resident's data.
+    name: str = Field(max_length=64)
+    age: int | None = None  # the child's, for homework groups
+    status: str = Field(default="enrolled", max_length=16)  # "enrolled" or "waiting"
+    created_at: datetime = _timestamp(nullable=False)  # the waitlist's order
+    # When the place was taken (at sign-up, or at promotion from the waitlist): reminders due
+    # before it are not sent, the resident knew the date when they joined.
+    enrolled_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+
+class Rsvp(SQLModel, table=True):
+    """A resident's answer to a reminder: coming to that occurrence or not."""
+
+    enrolment_id: int = Field(foreign_key="enrolment.id", primary_key=True, ondelete="CASCADE")
+    occurrence: datetime = Field(sa_column=Column(DateTime(timezone=True), primary_key=True))
+    coming: bool
+    answered_at: datetime = _timestamp(nullable=False)
+
+
+class Cancellation(SQLModel, table=True):
+    """One occurrence of an activity that will not take place."""
+
+    activity_id: int = Field(foreign_key="activity.id", primary_key=True, ondelete="CASCADE")
+    occurrence: datetime = Field(sa_column=Column(DateTime(timezone=True), primary_key=True))
+    cancelled_at: datetime = _timestamp(nullable=False)
+
+
+class Outbox(SQLModel, table=True):
+    """A message to a resident that is not an answer: a reminder, a promotion, a cancellation.
+
+    The row is written in the transaction that decides the message is due, and its key is
+    unique, so deciding twice queues it once. A paced sender delivers queued rows and marks
+    each one, so a restart resumes where it stopped.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=120, unique=True)  # e.g. "reminder:12:2026-11-24T15:30:1440"
+    resident_id: int = Field(foreign_key="resident.id", index=True, ondelete="CASCADE")
+    kind: str = Field(max_length=24)  # what to say: "reminder", "promoted", "cancelled", …
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # "queued", then "sent", "blocked" (the resident blocked the bot), "failed" or "skipped"
+    # (found too late to be of use, or the resident stopped or left in the meantime).
+    status: str = Field(default="queued", max_length=16, index=True)
+    created_at: datetime = _timestamp(nullable=False)
+    sent_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+
+class ActivityDraft(SQLModel, table=True):
+    """An activity an organiser is creating or changing in the chat, kept across restarts."""
+
+    user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    activity_id: int | None = None  # the activity being changed; None while creating one
+    step: str = Field(max_length=32)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    revision: int = 0
 
 
 def case_number(case_id: int) -> str:

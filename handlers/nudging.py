@@ -20,13 +20,12 @@ log = logging.getLogger(__name__)
 CHECK_EVERY_MINUTES = 10
 
 
-def start_scheduler(bot: Bot, services: Desk) -> AsyncIOScheduler:
+def schedule_nudges(scheduler: AsyncIOScheduler, bot: Bot, services: Desk) -> None:
     """Check for due nudges now (whatever fell due while the bot was down) and then regularly.
 
     The jobs live in memory and are rebuilt at every start: what is due is read from the
     cases themselves, so there is nothing else to keep.
     """
-    scheduler = AsyncIOScheduler(timezone=services.settings.timezone)
     scheduler.add_job(
         send_nudges,
         "interval",
@@ -36,8 +35,6 @@ def start_scheduler(bot: Bot, services: Desk) -> AsyncIOScheduler:
         max_instances=1,
         coalesce=True,
     )
-    scheduler.start()
-    return scheduler
 
 
 async def send_nudges(bot: Bot, services: Desk) -> None:

@@ -1,0 +1,52 @@
+"""What the outbox's messages say, in the language of the resident they go to."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from bot import i18n
+from bot.activities import title_in
+from bot.enrolments import parse_occurrence
+from bot.i18n import _, isolate
+from bot.outgoing import Button, Reply
+from db.models import Activity, Outbox
+
+
+def render(row: Outbox, activity: Activity | None, zone: ZoneInfo) -> Reply | None:
+    """The message for an outbox row, in the current locale; None if it no longer applies."""
+    if activity is None:
+        return None
+    title = isolate(title_in(activity, i18n.current_language()))
+    name = isolate(row.payload.get("name", ""))
+    occurrence = parse_occurrence(str(row.payload.get("occurrence", "")))
+    when = i18n.format_occurrence(occurrence, zone) if occurrence else ""
+    if row.kind == "reminder" and occurrence is not None:
+        return _reminder(row, activity, title, name, when)
+    if row.kind == "promoted":
+        return Reply(
+            _(
+                "Good news: a place has become free in {title}, and it is yours ({name}). "
+                "You will get a reminder before each meeting. See /activities."
+            ).format(title=title, name=name)
+        )
+    if row.kind == "occurrence_cancelled":
+        text = _("{title} on {when} is cancelled. We are sorry. The next ones stay as planned.")
+        return Reply(text.format(title=title, when=when))
+    if row.kind == "activity_cancelled":
+        text = _("{title} has been cancelled. We are sorry. See /activities for what else is on.")
+        return Reply(text.format(title=title))
+    return None
+
+
+def _reminder(row: Outbox, activity: Activity, title: str, name: str, when: str) -> Reply:
+    lines = [_("Reminder: {title}").format(title=title), when]
+    if activity.place:
+        lines.append(_("Where: {place}").format(place=isolate(activity.place)))
+    if activity.kind == "homework":
+        lines.append(_("For: {name}").format(name=name))
+    lines.append(_("Will you come?"))
+    data = f"rsvp:{row.payload['enrolment']}:{row.payload['occurrence']}"
+    return Reply(
+        "\n".join(lines),
+        ((Button(_("I'll come"), f"{data}:yes"), Button(_("I can't this time"), f"{data}:no")),),
+    )

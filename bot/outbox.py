@@ -1,0 +1,104 @@
+"""Messages to residents that are not answers (reminders, promotions, cancellations), kept in a
+durable outbox so that a restart neither loses nor repeats one."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from db.models import Outbox, Resident, now
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message to queue: `key` names it, so queueing the same key twice queues it once."""
+
+    key: str
+    resident_id: int
+    kind: str
+    payload: dict[str, Any]
+    status: str = "queued"
+
+
+async def queue(session: AsyncSession, messages: Sequence[Message]) -> int:
+    """Add the messages whose key is new; how many were added."""
+    if not messages:
+        return 0
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    moment = now()
+    rows = [
+        {
+            "key": message.key,
+            "resident_id": message.resident_id,
+            "kind": message.kind,
+            "payload": message.payload,
+            "status": message.status,
+            "created_at": moment,
+        }
+        for message in messages
+    ]
+    statement = insert(Outbox).values(rows).on_conflict_do_nothing().returning(col(Outbox.id))
+    connection = await session.connection()
+    return len((await connection.execute(statement)).all())
+
+
+@dataclass(frozen=True)
+class Queued:
+    """A queued message with what its sender needs to know about the resident."""
+
+    row: Outbox
+    chat_id: str
+    language: str | None
+    wanted: bool  # False once the resident said /stop or blocked the bot
+
+
+async def take(session: AsyncSession, limit: int, after_id: int = 0) -> list[Queued]:
+    """The oldest queued messages, in the order they were queued."""
+    statement = (
+        select(Outbox, Resident)
+        .join(Resident, col(Resident.id) == col(Outbox.resident_id))
+        .where(Outbox.status == "queued", col(Outbox.id) > after_id)
+        .order_by(col(Outbox.id))
+        .limit(limit)
+    )
+    return [
+        Queued(row, resident.channel_user_id, resident.language, _wanted(row, resident))
+        for row, resident in (await session.exec(statement)).all()
+        if resident.channel == "telegram"
+    ]
+
+
+def _wanted(row: Outbox, resident: Resident) -> bool:
+    return resident.reachable and not (resident.stopped and row.kind != "promoted")
+
+
+async def mark(session: AsyncSession, outbox_id: int, status: str, moment: datetime) -> None:
+    await session.exec(
+        update(Outbox)
+        .where(col(Outbox.id) == outbox_id, col(Outbox.status) == "queued")
+        .values(status=status, sent_at=moment)
+    )
+
+
+async def mark_unreachable(session: AsyncSession, chat_id: str) -> None:
+    """The resident blocked the bot: nothing more is tried until they write again."""
+    await session.exec(
+        update(Resident)
+        .where(col(Resident.channel) == "telegram", col(Resident.channel_user_id) == chat_id)
+        .values(reachable=False)
+    )
+
+
+async def pending(session: AsyncSession) -> int:
+    """How many messages wait to be sent."""
+    statement = select(Outbox.id).where(Outbox.status == "queued")
+    return len((await session.exec(statement)).all())
