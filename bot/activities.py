@@ -15,6 +15,7 @@ from dateutil.rrule import rrulestr
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import i18n
 from db.models import Activity
 
 KINDS = ("homework", "theatre", "event", "meeting")
@@ -29,6 +30,7 @@ FIELDS = {
     "duration_minutes",
     "capacity",
     "ages",
+    "translations",
 }
 
 
@@ -136,6 +138,7 @@ def check(number: int, raw: Mapping[str, Any]) -> Activity:
     ):
         raise ActivityError(f"{where}: ages must be two ages from 0 to 17, e.g. [8, 10]")
     return Activity(
+        translations=_translations(where, raw.get("translations", {})),
         kind=kind,
         title=title.strip()[:200],
         description=str(raw.get("description", "")),
@@ -147,6 +150,23 @@ def check(number: int, raw: Mapping[str, Any]) -> Activity:
         age_min=ages[0] if ages else None,
         age_max=ages[1] if ages else None,
     )
+
+
+def _translations(where: str, value: object) -> dict[str, dict[str, str]]:
+    """`[activity.translations.ar] title = "…"`: the title and description in other languages."""
+    if not isinstance(value, dict):
+        raise ActivityError(f"{where}: translations must be tables like [activity.translations.ar]")
+    texts: dict[str, dict[str, str]] = {}
+    for language, fields in value.items():
+        if language not in i18n.KNOWN_LANGUAGES:
+            raise ActivityError(f"{where}: translations: unknown language {language!r}")
+        if not isinstance(fields, dict) or set(fields) - {"title", "description"}:
+            raise ActivityError(f"{where}: translations.{language} takes a title and a description")
+        texts[language] = {
+            key: str(text).strip()[: 200 if key == "title" else 2000]
+            for key, text in fields.items()
+        }
+    return texts
 
 
 def _start(where: str, value: object) -> datetime:

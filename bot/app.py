@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from telegram import BotCommand
@@ -14,8 +16,9 @@ from bot.conversation import forget_old_updates
 from bot.desk import Desk
 from bot.dialogue import COMMANDS
 from bot.i18n import _
+from db.models import now
 from db.session import create_engine, session_factory
-from handlers import errors, group, nudging, resident, volunteer
+from handlers import errors, group, nudging, organiser, resident, volunteer
 from handlers.ordering import PerChatOrder
 from handlers.reminding import Reminders
 from handlers.sending import OutboxSender
@@ -40,8 +43,11 @@ def replies_rate_limiter() -> AIORateLimiter:
     return AIORateLimiter(overall_max_rate=0, max_retries=3)
 
 
-def build_application(settings: Settings) -> Application:  # type: ignore[type-arg]
-    """The PTB application, its handlers registered in order, its services in bot_data."""
+def build_application(settings: Settings, clock: Callable[[], datetime] = now) -> Application:  # type: ignore[type-arg]
+    """The PTB application, its handlers registered in order, its services in bot_data.
+
+    `clock` says what time it is for reminders; tests pass one they can move.
+    """
     application = (
         ApplicationBuilder()
         .token(settings.require_token())
@@ -58,9 +64,10 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         .build()
     )
     engine = create_engine(settings.database_url)
-    application.bot_data["desk"] = Desk(settings, engine, session_factory(engine))
+    application.bot_data["desk"] = Desk(settings, engine, session_factory(engine), clock=clock)
     group.register(application)
     volunteer.register(application)
+    organiser.register(application)
     resident.register(application)
     application.add_error_handler(errors.on_error)
     return application

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -37,6 +37,7 @@ class Conversation:
     sender: Sender
     resident: Resident | None
     intake: Intake | None  # the intake being answered, loaded with the resident
+    clock: Callable[[], datetime] = field(default=now)
 
     @property
     def language(self) -> str:
@@ -58,7 +59,11 @@ class Conversation:
 
 @asynccontextmanager
 async def conversation(
-    sessions: Sessions, settings: Settings, sender: Sender, update_key: str | None
+    sessions: Sessions,
+    settings: Settings,
+    sender: Sender,
+    update_key: str | None,
+    clock: Callable[[], datetime] = now,
 ) -> AsyncIterator[Conversation | None]:
     """Open a transaction for one event; yields None when the event was already handled.
 
@@ -76,7 +81,9 @@ async def conversation(
             .where(Resident.channel == sender.channel, Resident.channel_user_id == sender.user_id)
         )
         resident, current = (await session.exec(statement)).first() or (None, None)
-        convo = Conversation(session, settings, sender, resident, current)
+        if resident is not None and not resident.reachable:
+            resident.reachable = True  # they write again, so they no longer block the bot
+        convo = Conversation(session, settings, sender, resident, current, clock)
         with i18n.locale(convo.language):
             yield convo
 

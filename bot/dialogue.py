@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot import cases, casework, i18n, intake, privacy, questions
+from bot import agenda, cases, casework, i18n, intake, privacy, questions, signup
 from bot.conversation import Conversation
 from bot.flows import FLOWS
 from bot.i18n import N_, _, isolate, ngettext
@@ -14,10 +14,12 @@ from db.models import Intake
 COMMANDS = (
     ("start", N_("Begin, or continue where you left off")),
     ("status", N_("See your requests")),
+    ("activities", N_("See activities and sign up")),
     ("language", N_("Change language")),
     ("cancel", N_("Stop filling in your request")),
     ("mydata", N_("See everything we keep about you")),
     ("delete", N_("Delete your data")),
+    ("stop", N_("Stop reminders and notices")),
     ("help", N_("What this bot does")),
 )
 
@@ -57,11 +59,15 @@ def menu() -> Reply:
 async def start(convo: Conversation) -> Response:
     """/start: the language picker for newcomers, otherwise back to where they were."""
     known = convo.resident is not None and convo.resident.language is not None
-    await convo.ensure_resident()
+    resident = await convo.ensure_resident()
     if not known:
         with i18n.locale(convo.language):
             return Response().say(language_picker(convo))
-    return Response().say(Reply(_("Welcome back!")), await next_prompt(convo))
+    greeting = Reply(_("Welcome back!"))
+    if resident.stopped:
+        resident.stopped = False
+        greeting = Reply(_("Welcome back! Reminders and notices are on again."))
+    return Response().say(greeting, await next_prompt(convo))
 
 
 async def choose_language(convo: Conversation) -> Response:
@@ -84,7 +90,39 @@ async def press(convo: Conversation, data: str) -> Response:
         return await _intake_press(convo, data)
     if kind == "erase":
         return await _erase(convo, value)
+    if kind == "a":
+        return await _activity_press(convo, value)
+    if kind == "rsvp":
+        return await agenda.rsvp(convo, value) or _stale(await next_prompt(convo))
     return _stale(await next_prompt(convo))
+
+
+async def _activity_press(convo: Conversation, value: str) -> Response:
+    """A button of /activities: see the list or one activity, sign up, leave, get the file."""
+    action, _sep, target = value.partition(":")
+    if action == "list":
+        return Response().say(await agenda.listing(convo))
+    if action == "quit" and convo.resident and convo.resident.signup:
+        return signup.quit_signup(convo)
+    if action == "leave":
+        enrolment = await agenda.own_enrolment(convo, target)
+        if enrolment is not None:
+            return await agenda.leave(convo, enrolment)
+    activity = await agenda.running_activity(convo, target)
+    if action == "pick":
+        picked = await signup.pick(convo, target)
+        if picked is not None:
+            return picked
+    elif activity is not None and action == "show":
+        return Response().say(await agenda.details(convo, activity))
+    elif activity is not None and action == "ics":
+        return await agenda.calendar_file(convo, activity)
+    elif activity is not None and action == "join":
+        assert convo.resident is not None
+        if not await privacy.has_consented(convo.session, convo.resident):
+            return Response().say(privacy.notice())
+        return await signup.begin(convo, activity)
+    return _stale(await agenda.listing(convo))
 
 
 def _stale(prompt: Reply) -> Response:
@@ -152,6 +190,8 @@ async def answer_text(convo: Conversation, text: str) -> Response:
     """Typed text: an answer to the current question, or a nudge towards what comes next."""
     resident = convo.resident
     current = convo.intake
+    if current is None and resident is not None and resident.signup is not None:
+        return await signup.answer_text(convo, text)
     if current is None:
         relayed = await _relay(convo)
         if relayed is not None:
@@ -243,6 +283,8 @@ def _confirmation(number: str) -> Reply:
 
 async def cancel(convo: Conversation) -> Response:
     current = convo.intake
+    if current is None and convo.resident is not None and convo.resident.signup is not None:
+        return signup.quit_signup(convo)
     if current is None:
         return Response().say(Reply(_("There is nothing to cancel.")))
     return await _after(convo, current, intake.press(current, current.revision, "cancel"))
@@ -317,7 +359,9 @@ async def _erase(convo: Conversation, answer: str) -> Response:
     await privacy.erase(convo.session, convo.resident)
     convo.resident = None
     convo.intake = None
-    return Response(chosen=_("Yes, delete my data"), close_buttons=True).say(
+    # Their places in activities may have gone to people on the waiting list, who are told.
+    done = Response(chosen=_("Yes, delete my data"), close_buttons=True, outbox_news=True)
+    return done.say(
         Reply(
             _(
                 "Done: everything we kept about you has been deleted. If you need us again, "

@@ -36,6 +36,7 @@ class Response:
     case_opened: bool = False  # a new case waits for its card to be posted to its queue
     relay_for_case: int | None = None  # the message goes on to the volunteer of this case
     undelivered: Reply | None = None  # said instead of the replies if it could not go on
+    outbox_news: bool = False  # messages to other residents were queued (e.g. a promotion)
 
     def say(self, *replies: Reply) -> Response:
         self.replies.extend(replies)

@@ -11,13 +11,13 @@ from sqlalchemy import delete, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import i18n
+from bot import enrolments, i18n
 from bot.cases import STATUS_LABELS, cases_of
 from bot.flows import FLOWS
 from bot.i18n import _, isolate
 from bot.outgoing import Attachment, Button, Reply
 from bot.questions import answer_lines
-from db.models import Case, CaseEvent, Consent, Intake, Resident, now
+from db.models import Activity, Case, CaseEvent, Consent, Enrolment, Intake, Resident, now
 
 # Bump when the text of the privacy notice changes in substance: consents record it.
 NOTICE_VERSION = "2026-11"
@@ -68,6 +68,7 @@ async def export(session: AsyncSession, resident: Resident, zone: ZoneInfo) -> R
     consents = (await session.exec(select(Consent).where(Consent.resident_id == resident.id))).all()
     intake = await session.get(Intake, resident.id)
     cases = await cases_of(session, resident)
+    places = await _places(session, resident)
     document = {
         "resident": {
             "channel": resident.channel,
@@ -92,10 +93,21 @@ async def export(session: AsyncSession, resident: Resident, zone: ZoneInfo) -> R
             }
             for case in cases
         ],
+        "activities": [
+            {
+                "activity": activity.title,
+                "name": enrolment.name,
+                "age": enrolment.age,
+                "status": enrolment.status,
+                "since": _iso(enrolment.created_at),
+            }
+            for enrolment, activity in places
+        ],
+        "reminders_stopped": resident.stopped,
     }
     content = json.dumps(document, ensure_ascii=False, indent=2).encode()
     return Reply(
-        _readable(resident, consents, intake, cases, zone),
+        _readable(resident, consents, intake, cases, zone) + _readable_places(places),
         attachment=Attachment("my-data.json", content),
     )
 
@@ -144,6 +156,26 @@ def _readable(
     return "\n".join(lines)
 
 
+async def _places(session: AsyncSession, resident: Resident) -> list[tuple[Enrolment, Activity]]:
+    statement = (
+        select(Enrolment, Activity)
+        .join(Activity, col(Activity.id) == col(Enrolment.activity_id))
+        .where(Enrolment.resident_id == resident.id)
+        .order_by(col(Enrolment.id))
+    )
+    return list((await session.exec(statement)).all())
+
+
+def _readable_places(places: list[tuple[Enrolment, Activity]]) -> str:
+    if not places:
+        return ""
+    lines = ["", _("Activities you signed up for:")]
+    for enrolment, activity in places:
+        age = "" if enrolment.age is None else f" ({enrolment.age})"
+        lines.append(f"• {isolate(activity.title)}: {isolate(enrolment.name)}{age}")
+    return "\n".join(lines)
+
+
 def _iso(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
 
@@ -173,6 +205,9 @@ async def erase(session: AsyncSession, resident: Resident) -> None:
         .where(col(Case.resident_id) == resident.id)
         .values(resident_id=None, details={}, erased_at=now())
     )
+    # Their places go to whoever waits for them; the rest of their rows go with them.
+    for enrolment in await enrolments.of_resident(session, resident):
+        await enrolments.leave(session, enrolment, now())
     await session.exec(delete(Intake).where(col(Intake.resident_id) == resident.id))
     await session.exec(delete(Consent).where(col(Consent.resident_id) == resident.id))
     await session.delete(resident)

@@ -15,7 +15,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import dialogue
+from bot import agenda, dialogue
 from bot.conversation import Conversation, conversation
 from bot.outgoing import Response
 from handlers.context import desk, membership, sender_of
@@ -35,7 +35,9 @@ async def handle(
     """Run one intent in its own committed transaction; None when the update was seen before."""
     services = desk(context)
     key = str(update.update_id)
-    async with conversation(services.sessions, services.settings, sender_of(update), key) as convo:
+    async with conversation(
+        services.sessions, services.settings, sender_of(update), key, services.clock
+    ) as convo:
         if convo is None:
             return None
         return await intent(convo)
@@ -91,6 +93,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def after(context: ContextTypes.DEFAULT_TYPE, response: Response) -> None:
     """What has to happen once the resident has their answer."""
+    if response.outbox_news and "outbox" in context.bot_data:
+        context.bot_data["outbox"].wake()
     if response.case_opened:
         # In the background: a group's pace (20 messages a minute) must not hold up the
         # resident's next answer, nor anyone else's.
@@ -106,6 +110,8 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
         "language": dialogue.choose_language,
         "help": dialogue.help_command,
         "status": dialogue.status,
+        "activities": agenda.activities_command,
+        "stop": agenda.stop,
         "cancel": dialogue.cancel,
         "mydata": dialogue.my_data,
         "delete": dialogue.delete_request,

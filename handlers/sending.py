@@ -52,6 +52,8 @@ class OutboxSender:
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._in_flight = asyncio.Semaphore(IN_FLIGHT)
+        # One drain at a time: two would both read the same queued rows and send them twice.
+        self._draining = asyncio.Lock()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="outbox")
@@ -81,6 +83,10 @@ class OutboxSender:
 
     async def drain(self) -> int:
         """Send everything queued now; how many were handed to Telegram."""
+        async with self._draining:
+            return await self._drain()
+
+    async def _drain(self) -> int:
         last_id, handed = 0, 0
         pending: set[asyncio.Task[None]] = set()
         try:

@@ -5,18 +5,21 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import text
+from telegram.ext import Application
 
 from bot.app import build_application
 from bot.config import Settings
 from db import migrate
+from db.models import now
 from db.session import create_engine, session_factory
 from tests.fake_telegram import FakeBotAPI, running
 from tests.transcript import Person
@@ -98,10 +101,13 @@ class Bot:
         self.settings = settings
 
     @asynccontextmanager
-    async def running(self, **changes: Any) -> AsyncIterator[None]:
-        application = build_application(replace(self.settings, **changes))
+    async def running(
+        self, *, clock: Callable[[], datetime] = now, **changes: Any
+    ) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+        """Run the bot with some settings changed; `clock` is its time for reminders."""
+        application = build_application(replace(self.settings, **changes), clock)
         async with running(application):
-            yield
+            yield application
 
 
 @pytest.fixture

@@ -30,6 +30,9 @@ duration_minutes = 90
 capacity = 6
 ages = [8, 10]
 
+[activity.translations.ar]
+title = "مساعدة في الواجبات المدرسية 8-10 سنوات"
+
 [[activity]]
 kind = "event"
 title = "Festa di quartiere"
@@ -125,6 +128,7 @@ def test_importing_the_same_file_twice_changes_nothing(tmp_path: Path) -> None:
     again = helpdesk("activities", "import", "autumn.toml", cwd=tmp_path)
     assert "0 created, 2 already there" in again.stdout
     listed = helpdesk("activities", "list", cwd=tmp_path).stdout.splitlines()
+    assert "مساعدة" not in listed[0]  # organisers read the title as they wrote it
     assert len(listed) == 2
     assert "6 places" in listed[0] and "ages 8-10" in listed[0] and "16:30" in listed[0]
 
@@ -166,3 +170,18 @@ def test_reminder_offsets_and_quiet_hours_from_the_config(tmp_path: Path) -> Non
         path.write_text(wrong + "\n")
         with pytest.raises(ConfigError):
             config.load({"HELPDESK_CONFIG": str(path)})
+
+
+def test_residents_read_the_title_in_their_language_when_the_organiser_wrote_one() -> None:
+    raw = {
+        "kind": "event",
+        "title": "Festa di quartiere",
+        "start": "2027-06-05T15:00",
+        "translations": {"ar": {"title": "حفلة الحي"}, "en": {"description": "Music"}},
+    }
+    activity = activities.check(1, raw)
+    assert activities.title_in(activity, "ar") == "حفلة الحي"
+    assert activities.title_in(activity, "en") == "Festa di quartiere"
+    assert activities.description_in(activity, "en") == "Music"
+    with pytest.raises(ActivityError, match=r"translations\.ar takes a title and a description"):
+        activities.check(1, raw | {"translations": {"ar": {"place": "x"}}})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from sqlmodel import select
@@ -14,7 +15,11 @@ from tests.fake_telegram import FakeBotAPI
 from tests.test_queues import HOUSING_GROUP, ORGANISER, QUEUES, confirm_housing_request
 from tests.transcript import Person
 
-SETTINGS = {"queues": QUEUES, "organisers": frozenset({ORGANISER}), "default_language": "en"}
+SETTINGS: dict[str, Any] = {
+    "queues": QUEUES,
+    "organisers": frozenset({ORGANISER}),
+    "default_language": "en",
+}
 
 
 @pytest.fixture

@@ -65,11 +65,15 @@ class Person:
             assert fragment in text, f"expected {fragment!r} in the bot's message:\n{text}"
         return message
 
-    async def hears_document(self, filename: str) -> dict[str, object]:
+    async def hears_file(self, filename: str) -> bytes:
+        """The next message, which must be a file of that name; its content."""
         message = await self.telegram.next_message(self.chat_id)
         assert message.document is not None, f"expected a document, got {message.text!r}"
         assert message.document.filename == filename
-        loaded: dict[str, object] = json.loads(message.document.data)
+        return bytes(message.document.data)
+
+    async def hears_document(self, filename: str) -> dict[str, object]:
+        loaded: dict[str, object] = json.loads(await self.hears_file(filename))
         return loaded
 
     async def hears_nothing_more(self) -> None:

@@ -1,0 +1,363 @@
+"""An activity described by an organiser in the chat, one checked answer at a time."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import get_day_names
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import i18n
+from bot.activities import KINDS
+from bot.i18n import N_, _, isolate, ngettext
+from bot.outgoing import Button, Reply, Response
+from db.models import Activity, ActivityDraft
+
+MAX_LINE = 200  # the title and place columns' size
+DURATIONS = (60, 90, 120)
+HOMEWORK_PLACES = 6  # the spaces' homework groups take at most 6 children of one age
+KIND_LABELS = {
+    "homework": N_("Homework group"),
+    "theatre": N_("Theatre lab"),
+    "event": N_("Neighbourhood event"),
+    "meeting": N_("Meeting"),
+}
+# The week of the month of a start, as RFC 5545 counts it: a 5th week is the month's last.
+MONTHLY_ON = {
+    1: N_("Every month on the first {weekday}"),
+    2: N_("Every month on the second {weekday}"),
+    3: N_("Every month on the third {weekday}"),
+    4: N_("Every month on the fourth {weekday}"),
+    -1: N_("Every month on the last {weekday}"),
+}
+WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+REPEATS = ("none", "weekly", "weekday", "monthly")  # the repeat step's buttons
+STEPS = ("kind", "title", "place", "when", "repeat", "duration", "capacity", "ages", "summary")
+_MONTHLY_RULE = re.compile(r"FREQ=MONTHLY;BYDAY=(\+?[1-4]|-1)(MO|TU|WE|TH|FR|SA|SU)")
+_AGES = re.compile(r"(\d{1,2})\s*[-–]\s*(\d{1,2})")
+
+
+class Invalid(ValueError):
+    """An answer that cannot be used; the message says why, in the organiser's language."""
+
+
+@dataclass
+class Turn:
+    """One message or press of an organiser, inside its transaction."""
+
+    session: AsyncSession
+    user_id: int
+    zone: ZoneInfo
+    moment: datetime  # now, from the desk's clock
+    draft: ActivityDraft | None  # what the organiser is creating or changing, if anything
+    schedule_changed: bool = False  # the reminders must look at the activities again
+    notices_queued: bool = False  # the outbox has messages for residents
+
+
+async def begin_turn(session: AsyncSession, user_id: int, zone: ZoneInfo, moment: datetime) -> Turn:
+    return Turn(session, user_id, zone, moment, await session.get(ActivityDraft, user_id))
+
+
+async def drafting(session: AsyncSession, user_id: int) -> bool:
+    return await session.get(ActivityDraft, user_id) is not None
+
+
+# -- reading answers ---------------------------------------------------------------------------
+
+
+def read(turn: Turn, step: str, text: str | None) -> object:
+    """The typed answer to a step, checked and ready to keep in a draft."""
+    readers: dict[str, Callable[[str], object]] = {
+        "title": _line,
+        "place": _line,
+        "when": lambda typed: _start(typed, turn.zone, turn.moment).isoformat(),
+        "duration": lambda typed: _number(
+            typed, 24 * 60, _("Please type how long it lasts in minutes, e.g. 90.")
+        ),
+        "capacity": lambda typed: _number(
+            typed, 999, _("Please type the number of places, e.g. 6, or tap “No limit”.")
+        ),
+        "ages": _ages,
+    }
+    if step not in readers:
+        raise Invalid(_("Please tap one of the buttons."))
+    if text is None:
+        raise Invalid(_("Please type it as text."))
+    return readers[step](text)
+
+
+def _line(text: str) -> str:
+    line = " ".join(text.split())
+    if not line:
+        raise Invalid(_("Please type it as text."))
+    if len(line) > MAX_LINE:
+        text = _("That is {length} characters long: please keep it within {limit}.")
+        raise Invalid(text.format(length=len(line), limit=MAX_LINE))
+    return line
+
+
+def _start(text: str, zone: ZoneInfo, moment: datetime) -> datetime:
+    """A local date and time, "24/11/2026 16:30" or "2026-11-24 16:30", still to come."""
+    for layout in ("%d/%m/%Y %H:%M", "%Y-%m-%d %H:%M"):
+        try:
+            start = datetime.strptime(" ".join(text.split()), layout)
+        except ValueError:
+            continue
+        if start.replace(tzinfo=zone) <= moment:
+            raise Invalid(_("That moment has already passed: please type a date to come."))
+        return start
+    raise Invalid(_("I could not read that date. Please type it like 24/11/2026 16:30."))
+
+
+def _number(text: str, most: int, error: str) -> int:
+    found = re.fullmatch(r"\d{1,4}", text.strip())  # any script's digits; never a huge number
+    if found is None or not 1 <= int(found[0]) <= most:
+        raise Invalid(error)
+    return int(found[0])
+
+
+def _ages(text: str) -> list[int]:
+    found = _AGES.fullmatch(text.strip())
+    if found is None or not int(found[1]) <= int(found[2]) <= 17:
+        raise Invalid(_("Please type the ages like 8-10: youngest first, from 0 to 17."))
+    return [int(found[1]), int(found[2])]
+
+
+def repeat_rule(choice: str, start: datetime) -> str:
+    """The Activity.repeat for a button of the repeat step and the activity's first date."""
+    if choice != "weekday":
+        return choice
+    week = (start.day - 1) // 7 + 1
+    return f"FREQ=MONTHLY;BYDAY={-1 if week == 5 else week:+d}{WEEKDAYS[start.weekday()]}"
+
+
+# -- describing an activity --------------------------------------------------------------------
+
+
+def describe_repeat(repeat: str, start: datetime) -> str:
+    if repeat == "none":
+        return _("Only once")
+    if repeat == "weekly":
+        return _("Every week")
+    if repeat == "monthly":
+        return _("Every month on day {day}").format(day=start.day)
+    found = _MONTHLY_RULE.fullmatch(repeat.removeprefix("RRULE:"))
+    if found is None:
+        return isolate(repeat)  # an RRULE from an organiser's file, shown as written
+    weekday = get_day_names("wide", locale=i18n.current_language())[WEEKDAYS.index(found[2])]
+    return _(MONTHLY_ON[int(found[1])]).format(weekday=weekday)
+
+
+def describe(activity: Activity, zone: ZoneInfo) -> list[str]:
+    """The lines saying what an activity is, for the summary and the activity's page."""
+    first = activity.starts_local.replace(tzinfo=zone)
+    lines = [
+        _("Kind: {kind}").format(kind=_(KIND_LABELS.get(activity.kind, activity.kind))),
+        _("Place: {place}").format(place=isolate(activity.place or "–")),
+        _("First date: {when}").format(when=i18n.format_occurrence(first, zone)),
+        _("Repeats: {repeat}").format(repeat=describe_repeat(activity.repeat, first)),
+        _("Length: {minutes}").format(minutes=minutes(activity.duration_minutes)),
+    ]
+    places = activity.capacity
+    lines.append(
+        _("Places: no limit") if places is None else _("Places: {count}").format(count=places)
+    )
+    if activity.age_min is not None and activity.age_max is not None:
+        ages = _("Ages: {youngest}–{oldest}")
+        lines.append(ages.format(youngest=activity.age_min, oldest=activity.age_max))
+    return lines
+
+
+async def clash(session: AsyncSession, activity: Activity) -> bool:
+    """Whether another activity has the same kind, title and start (they must differ)."""
+    statement = select(Activity.id).where(
+        Activity.kind == activity.kind,
+        Activity.title == activity.title,
+        Activity.starts_local == activity.starts_local,
+    )
+    if activity.id is not None:
+        statement = statement.where(Activity.id != activity.id)
+    return (await session.exec(statement)).first() is not None
+
+
+# -- the draft ---------------------------------------------------------------------------------
+
+
+def begin(turn: Turn, step: str, activity_id: int | None = None) -> ActivityDraft:
+    """A fresh draft in place of any other: the old one's buttons stop working."""
+    draft = turn.draft
+    if draft is None:
+        # A random first revision, so that a button of a draft abandoned long ago cannot match.
+        draft = ActivityDraft(user_id=turn.user_id, step=step, revision=secrets.randbelow(10**6))
+        turn.session.add(draft)
+        turn.draft = draft
+    draft.activity_id, draft.step, draft.data = activity_id, step, {}
+    draft.revision += 1
+    return draft
+
+
+async def drop(turn: Turn) -> None:
+    if turn.draft is not None:
+        await turn.session.delete(turn.draft)
+        turn.draft = None
+
+
+async def abandon(turn: Turn) -> Response:
+    """/cancel, or the Cancel button: the draft is forgotten."""
+    await drop(turn)
+    return Response(close_buttons=True).say(Reply(_("Cancelled: nothing was saved.")))
+
+
+def button(label: str, draft: ActivityDraft, value: str) -> Button:
+    return Button(label, f"o:d:{draft.revision}:{value}")
+
+
+def cancel_row(draft: ActivityDraft) -> tuple[Button, ...]:
+    return (button(_("✕ Cancel"), draft, "cancel"),)
+
+
+def stale() -> Response:
+    return Response(notice=_("This button is no longer active."))
+
+
+# -- creating an activity ----------------------------------------------------------------------
+
+
+async def start(turn: Turn) -> Response:
+    """/newactivity: ask the first question of a new activity."""
+    return Response().say(prompt(begin(turn, "kind"), turn.zone))
+
+
+def prompt(draft: ActivityDraft, zone: ZoneInfo) -> Reply:
+    """The question of the draft's current step."""
+    step, data = draft.step, draft.data
+    if step == "kind":
+        kinds = tuple((button(_(KIND_LABELS[kind]), draft, f"kind:{kind}"),) for kind in KINDS)
+        return Reply(_("What kind of activity is it?"), (*kinds, cancel_row(draft)))
+    if step == "repeat":
+        first = datetime.fromisoformat(data["when"])
+        choices = tuple(
+            (button(describe_repeat(repeat_rule(choice, first), first), draft, f"repeat:{choice}"),)
+            for choice in REPEATS
+        )
+        return Reply(_("How often does it take place?"), (*choices, cancel_row(draft)))
+    if step == "duration":
+        lengths = tuple(button(minutes(n), draft, f"duration:{n}") for n in DURATIONS)
+        text = _("How long does it last? Tap, or type the minutes.")
+        return Reply(text, (lengths, cancel_row(draft)))
+    if step == "capacity":
+        return capacity_prompt(draft, data.get("kind") == "homework")
+    if step == "summary":
+        lines = [_("Please check the new activity:"), isolate(data["title"])]
+        lines += describe(activity_of(data), zone)
+        create = (button(_("Create"), draft, "create"),)
+        return Reply("\n".join(lines), (create, cancel_row(draft)))
+    questions = {
+        "title": _("What is the activity called? Type its title."),
+        "place": _("Where does it take place? Type the address."),
+        "when": _("When is the first date? Type the day and time, like 24/11/2026 16:30."),
+        "ages": _("Which ages is it for? Type them like 8-10."),
+    }
+    return Reply(questions.get(step, ""), (cancel_row(draft),))
+
+
+def minutes(count: int) -> str:
+    return ngettext("{count} minute", "{count} minutes", count).format(count=count)
+
+
+def capacity_prompt(draft: ActivityDraft, homework: bool) -> Reply:
+    text = _("How many places are there? Type a number, or tap “No limit”.")
+    buttons: tuple[Button, ...] = (button(_("No limit"), draft, "capacity:none"),)
+    if homework:
+        text += "\n" + _("Homework groups usually take at most {count} children.").format(
+            count=HOMEWORK_PLACES
+        )
+        buttons = (button(str(HOMEWORK_PLACES), draft, f"capacity:{HOMEWORK_PLACES}"), *buttons)
+    return Reply(text, (buttons, cancel_row(draft)))
+
+
+def activity_of(data: dict[str, object]) -> Activity:
+    first = datetime.fromisoformat(str(data["when"]))
+    ages = data.get("ages")
+    youngest, oldest = ages if isinstance(ages, list) else (None, None)
+    capacity = data.get("capacity")
+    return Activity(
+        kind=str(data["kind"]),
+        title=str(data["title"]),
+        place=str(data["place"]),
+        starts_local=first,
+        repeat=repeat_rule(str(data.get("repeat", "none")), first),
+        duration_minutes=int(str(data.get("duration", 60))),
+        capacity=capacity if isinstance(capacity, int) else None,
+        age_min=youngest,
+        age_max=oldest,
+    )
+
+
+def _advance(turn: Turn, draft: ActivityDraft, value: object, chosen: str | None) -> Response:
+    draft.data = {**draft.data, draft.step: value}  # a new dict, so that the change is saved
+    following = STEPS[STEPS.index(draft.step) + 1]
+    if following == "ages" and draft.data.get("kind") != "homework":
+        following = "summary"
+    draft.step = following
+    draft.revision += 1
+    response = Response(chosen=chosen, close_buttons=chosen is not None)
+    return response.say(prompt(draft, turn.zone))
+
+
+def type_text(turn: Turn, draft: ActivityDraft, text: str | None) -> Response:
+    """Typed text (None for a sticker, a photo…) as the answer to the current step."""
+    try:
+        value = read(turn, draft.step, text)
+    except Invalid as error:
+        return Response().say(Reply(str(error)), prompt(draft, turn.zone))
+    return _advance(turn, draft, value, None)
+
+
+async def press(turn: Turn, draft: ActivityDraft, value: str) -> Response:
+    """A button of the current step (the revision was checked); anything else changes nothing."""
+    if value == "cancel":
+        return await abandon(turn)
+    if value == "create" and draft.step == "summary":
+        return await _create(turn, draft)
+    step, _sep, choice = value.partition(":")
+    if step != draft.step:
+        return stale()
+    if step == "kind" and choice in KINDS:
+        return _advance(turn, draft, choice, _(KIND_LABELS[choice]))
+    if step == "repeat" and choice in REPEATS:
+        first = datetime.fromisoformat(draft.data["when"])
+        return _advance(turn, draft, choice, describe_repeat(repeat_rule(choice, first), first))
+    if step == "duration" and choice in {str(n) for n in DURATIONS}:
+        return _advance(turn, draft, int(choice), minutes(int(choice)))
+    if step == "capacity" and choice in ("none", str(HOMEWORK_PLACES)):
+        places = None if choice == "none" else HOMEWORK_PLACES
+        return _advance(turn, draft, places, _("No limit") if places is None else choice)
+    return stale()
+
+
+async def _create(turn: Turn, draft: ActivityDraft) -> Response:
+    activity = activity_of(draft.data)
+    if activity.starts_local.replace(tzinfo=turn.zone) <= turn.moment:
+        draft.step = "when"  # the draft waited too long: ask for a new date, keep the rest
+        draft.revision += 1
+        text = _("That moment has already passed: please type a date to come.")
+        return Response(close_buttons=True).say(Reply(text), prompt(draft, turn.zone))
+    if await clash(turn.session, activity):
+        await drop(turn)
+        text = _("There is already an activity of this kind called “{title}” starting then. "
+                 "Nothing was created.")  # fmt: skip
+        return Response(close_buttons=True).say(Reply(text.format(title=isolate(activity.title))))
+    turn.session.add(activity)
+    await drop(turn)
+    await turn.session.flush()
+    turn.schedule_changed = True
+    text = _("Created: {title}. Residents can sign up from now on; see /activities.")
+    response = Response(chosen=_("Create"), close_buttons=True)
+    return response.say(Reply(text.format(title=isolate(activity.title))))
