@@ -12,7 +12,7 @@ from bot import enrolments, i18n
 from bot.i18n import _
 from db.models import Activity, Enrolment, Outbox, Resident, Rsvp
 from db.session import Sessions
-from tests.clock import Clock, at
+from tests.clock import ROME, Clock, at
 from tests.conftest import Bot
 from tests.fake_telegram import FakeBotAPI
 from tests.transcript import Person
@@ -88,11 +88,37 @@ async def sign_up_child(person: Person, language: str, child: str, age: int) -> 
     return message.text or ""
 
 
+ORGANISER = 9001
+
+
+async def organiser_creates_the_group(org: Person) -> None:
+    org.says("/newactivity")
+    await org.hears("What kind of activity is it?")
+    await org.taps("Homework group")
+    await org.hears("Type its title")
+    org.says(TITLE)
+    await org.hears("Where does it take place?")
+    org.says("Via Stuparich 18, Milano")
+    await org.hears("When is the first date?")
+    org.says("05/01/2027 16:30")
+    await org.hears("How often does it take place?")
+    await org.taps("Every week")
+    await org.hears("How long does it last?")
+    await org.taps("90 minutes")
+    await org.hears("How many places")
+    org.says("6")
+    await org.hears("Which ages")
+    org.says("8-10")
+    await org.hears("Please check the new activity", TITLE)
+    await org.taps("Create")
+    await org.hears(f"Created: {TITLE}")
+
+
 async def test_seven_parents_for_six_places_one_leaves_and_the_seventh_is_told(
     telegram: FakeBotAPI, bot: Bot, sessions: Sessions
 ) -> None:
-    await add_activities(sessions)
     clock = Clock("2027-01-04T10:00")  # a Monday
+    org = Person(telegram, ORGANISER, "en")
     parents = [
         (Person(telegram, 2001 + n, language), language, child)
         for n, (language, child) in enumerate(
@@ -107,7 +133,9 @@ async def test_seven_parents_for_six_places_one_leaves_and_the_seventh_is_told(
             ]
         )
     ]
-    async with bot.running(clock=clock) as application:
+    running = bot.running(clock=clock, organisers=frozenset({ORGANISER}))
+    async with running as application:
+        await organiser_creates_the_group(org)
         for parent, language, child in parents[:6]:
             await ready(parent, language)
             done = await sign_up_child(parent, language, child, 9)
@@ -138,17 +166,37 @@ async def test_seven_parents_for_six_places_one_leaves_and_the_seventh_is_told(
                 continue
             reminder = await parent.hears(said(language, "Reminder: {title}")[:6], child)
             with i18n.locale(language):
-                when = i18n.format_occurrence(at("2027-01-05T16:30"), clock().tzinfo)  # type: ignore[arg-type]
+                when = i18n.format_occurrence(at("2027-01-05T16:30"), ROME)
             assert when in (reminder.text or "")
         await marco.hears_nothing_more()
-        assert "martedì 5 gennaio 2027, 16:30" in (await _last(telegram, 2001))
-        assert "Tuesday, January 5, 2027, 4:30" in (await _last(telegram, 2005))
+        assert "martedì 5 gennaio 2027, 16:30" in _last(telegram, 2001)
+        assert "الثلاثاء، 5 يناير 2027" in _last(telegram, 2003)
+        assert "Tuesday, January 5, 2027, 4:30" in _last(telegram, 2005)
 
-        giulia = parents[0][0]
+        giulia, amina = parents[0][0], parents[2][0]
         await giulia.taps("Ci sarò")
-        amina = parents[2][0]
         await amina.taps(said("ar", "I can't this time"))
         await giulia.hears_nothing_more()
+
+        # The organiser sees who comes, then calls off the next Tuesday: everyone is told.
+        org.says("/activities")
+        await org.hears("Activities:")
+        await org.taps(TITLE)
+        page = await org.hears("Places taken: 6 of 6", "Giulia (9 years) – ✓ coming")
+        assert "Amina (9 years) – ✗ not coming" in (page.text or "")
+        assert "Grace (9 years) – no answer yet" in (page.text or "")
+        await org.taps("Cancel a date", on=page)
+        dates = org.latest_with_buttons()
+        assert "Which date" in (dates.text or "")
+        await org.taps("Tuesday, January 12, 2027", on=dates)
+        await org.hears("6 people will be told")
+        for parent, language, _child in parents:
+            if parent is marco:
+                continue
+            with i18n.locale(language):
+                when = i18n.format_occurrence(at("2027-01-12T16:30"), ROME)
+            await parent.hears(TITLE, when)
+        await marco.hears_nothing_more()
 
     async with sessions() as session:
         answers = {
@@ -164,7 +212,7 @@ async def test_seven_parents_for_six_places_one_leaves_and_the_seventh_is_told(
     )
 
 
-async def _last(telegram: FakeBotAPI, chat_id: int) -> str:
+def _last(telegram: FakeBotAPI, chat_id: int) -> str:
     return telegram.chats[chat_id][-1].text or ""
 
 
