@@ -237,8 +237,9 @@ async def all_activities(session: AsyncSession) -> list[Activity]:
 
 
 def next_occurrence(activity: Activity, zone: ZoneInfo, moment: datetime) -> datetime | None:
-    """The first occurrence at or after `moment`, looking a year ahead."""
-    return next(occurrences(activity, zone, moment, moment + timedelta(days=366)), None)
+    """The first occurrence at or after `moment`, looking a year past the later of the two."""
+    horizon = max(moment, activity.starts_local.replace(tzinfo=zone)) + timedelta(days=366)
+    return next(occurrences(activity, zone, moment, horizon), None)
 
 
 def title_in(activity: Activity, language: str) -> str:

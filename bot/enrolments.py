@@ -221,6 +221,15 @@ async def cancel_activity(session: AsyncSession, activity: Activity) -> int:
     )  # fmt: skip
 
 
+async def announce_change(session: AsyncSession, activity: Activity, moment: datetime) -> int:
+    """Tell everyone signed up or waiting that the date or the place changed."""
+    assert activity.id is not None
+    return await _tell_everyone(
+        session, activity, f"changed:{activity.id}:{occurrence_key(moment)}", "activity_changed",
+        {}, statuses=(ENROLLED, WAITING),
+    )  # fmt: skip
+
+
 async def _tell_everyone(
     session: AsyncSession,
     activity: Activity,

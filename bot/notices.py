@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot import i18n
-from bot.activities import title_in
+from bot.activities import next_occurrence, title_in
 from bot.enrolments import parse_occurrence
 from bot.i18n import _, isolate
 from bot.outgoing import Button, Reply
 from db.models import Activity, Outbox
 
 
-def render(row: Outbox, activity: Activity | None, zone: ZoneInfo) -> Reply | None:
+def render(
+    row: Outbox, activity: Activity | None, zone: ZoneInfo, moment: datetime
+) -> Reply | None:
     """The message for an outbox row, in the current locale; None if it no longer applies."""
     if activity is None:
         return None
@@ -32,6 +35,14 @@ def render(row: Outbox, activity: Activity | None, zone: ZoneInfo) -> Reply | No
     if row.kind == "occurrence_cancelled":
         text = _("{title} on {when} is cancelled. We are sorry. The next ones stay as planned.")
         return Reply(text.format(title=title, when=when))
+    if row.kind == "activity_changed":
+        upcoming = next_occurrence(activity, zone, moment)
+        lines = [_("{title} has changed.").format(title=title)]
+        if upcoming is not None:
+            lines.append(_("Next: {when}").format(when=i18n.format_occurrence(upcoming, zone)))
+        if activity.place:
+            lines.append(_("Where: {place}").format(place=isolate(activity.place)))
+        return Reply("\n".join(lines))
     if row.kind == "activity_cancelled":
         text = _("{title} has been cancelled. We are sorry. See /activities for what else is on.")
         return Reply(text.format(title=title))

@@ -349,6 +349,15 @@ async def _save(turn: Turn, activity: Activity, field: str, value: object) -> Re
     lines = [_("Saved.")]
     if field == "capacity":
         lines += await _after_capacity(turn, activity)
+    if field in ("when", "place"):
+        told = await enrolments.announce_change(turn.session, activity, turn.moment)
+        turn.notices_queued = bool(told)
+        if told:
+            lines.append(ngettext(
+                "{count} person signed up will be told.",
+                "{count} people signed up will be told.",
+                told,
+            ).format(count=told))  # fmt: skip
     await activity_form.drop(turn)
     turn.schedule_changed = True
     return Response(close_buttons=True).say(Reply("\n".join(lines)), await page(turn, activity))

@@ -96,9 +96,3 @@ async def mark_unreachable(session: AsyncSession, chat_id: str) -> None:
         .where(col(Resident.channel) == "telegram", col(Resident.channel_user_id) == chat_id)
         .values(reachable=False)
     )
-
-
-async def pending(session: AsyncSession) -> int:
-    """How many messages wait to be sent."""
-    statement = select(Outbox.id).where(Outbox.status == "queued")
-    return len((await session.exec(statement)).all())

@@ -132,7 +132,7 @@ class OutboxSender:
         settings = self.services.settings
         activity = activities.get(int(item.row.payload.get("activity", 0)))
         with i18n.locale(item.language or settings.default_language):
-            reply = notices.render(item.row, activity, settings.timezone)
+            reply = notices.render(item.row, activity, settings.timezone, self.services.clock())
         if reply is None:
             return "skipped"
         try:

@@ -411,6 +411,36 @@ async def test_more_places_go_to_the_waiting_list_and_fewer_remove_no_one(
     assert ids["Omar"] > 0
 
 
+async def test_a_new_time_or_place_is_told_to_everyone_signed_up_or_waiting(
+    telegram: FakeBotAPI, bot: Bot, sessions
+) -> None:
+    await homework_group(sessions, capacity=1, enrolled=[ALI], waiting=[OMAR])
+    async with bot.running(organisers=ORGANISERS):
+        org = Person(telegram, ORGANISER, "en")
+        ali, omar = Person(telegram, ALI[2], "en"), Person(telegram, OMAR[2], "en")
+        await open_page(org)
+        await org.taps("Change")
+        await org.hears("What do you want to change")
+        await org.taps("Date and time")
+        await org.hears("Type the new first date and time")
+        org.says("28/11/2030 17:00")
+        await org.hears("Saved.", "2 people signed up will be told.")
+        await org.hears("Next: Thursday, November 28, 2030, 5:00\u202fPM")
+        for person in (ali, omar):
+            await person.hears(
+                "Doposcuola 8-10 has changed.",
+                "Next: Thursday, November 28, 2030, 5:00\u202fPM",
+                "Where: Via Stuparich 18",
+            )
+        await org.taps("Change")
+        await org.hears("What do you want to change")
+        await org.taps("Title")
+        await org.hears("Type the new title")
+        org.says("Doposcuola 8-10 del giovedì")
+        await org.hears("Saved.")
+        await ali.hears_nothing_more()  # a new title alone is not worth a message
+
+
 async def test_a_cancelled_date_is_told_to_everyone_with_a_place(
     telegram: FakeBotAPI, bot: Bot, sessions
 ) -> None:
