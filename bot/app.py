@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from telegram import BotCommand
+from telegram import Bot, BotCommand
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from bot import i18n, queues
@@ -81,13 +81,27 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     await group.post_pending_cards(application.bot, desk)
     scheduler = AsyncIOScheduler(timezone=desk.settings.timezone)
     nudging.schedule_nudges(scheduler, application.bot, desk)
-    sender = OutboxSender(application.bot, desk)
+    sender = OutboxSender(await bulk_bot(desk.settings), desk)
     reminders = Reminders(scheduler, desk, sender)
     scheduler.start()
     sender.start()
     reminders.start()
     application.bot_data.update(scheduler=scheduler, outbox=sender, reminders=reminders)
     await _publish_commands(application, desk.settings)
+
+
+async def bulk_bot(settings: Settings) -> Bot:
+    """The bot the outbox sends with: paced by the outbox itself, which also honours Telegram's
+    "retry after" by holding its pace. Behind the application's rate limiter, a 429 would hold
+    every message already started and then let them all go at once, over the limit again."""
+    bulk = Bot(
+        settings.require_token(),
+        base_url=settings.api_url,
+        base_file_url=file_url(settings.api_url),
+        request=AiohttpRequest(),
+    )
+    await bulk.initialize()
+    return bulk
 
 
 async def _post_stop(application: Application) -> None:  # type: ignore[type-arg]
@@ -98,6 +112,7 @@ async def _post_stop(application: Application) -> None:  # type: ignore[type-arg
     sender = application.bot_data.pop("outbox", None)
     if sender is not None:
         await sender.stop()
+        await sender.bot.shutdown()
 
 
 async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]

@@ -46,9 +46,11 @@ async def queue(session: AsyncSession, messages: Sequence[Message]) -> int:
         }
         for message in messages
     ]
-    statement = insert(Outbox).values(rows).on_conflict_do_nothing().returning(col(Outbox.id))
+    # One statement run over all the rows: SQLAlchemy compiles it once and batches the rows,
+    # where a statement with every row in its VALUES would be compiled anew each time.
+    statement = insert(Outbox).on_conflict_do_nothing().returning(col(Outbox.id))
     connection = await session.connection()
-    return len((await connection.execute(statement)).all())
+    return len((await connection.execute(statement, rows)).all())
 
 
 @dataclass(frozen=True)

@@ -116,15 +116,21 @@ class Checked:
 
 
 async def queue_due(
-    session: AsyncSession, settings: Settings, moment: datetime, horizon: timedelta
+    session: AsyncSession,
+    settings: Settings,
+    moment: datetime,
+    horizon: timedelta,
+    since: datetime | None = None,
 ) -> Checked:
     """Queue every reminder due at `moment` that is not queued yet; skip those found too late.
 
     A reminder is due from its send time for `settings.reminder_grace`, and never once its
     occurrence has begun. People who took their place after the send time are not reminded:
-    they chose the date a moment ago.
+    they chose the date a moment ago. `since`: an earlier check of this process already dealt
+    with everything due before then (at start, there is none, and the check looks back).
     """
-    due = await schedule(session, settings, moment - LOOK_BACK, moment + horizon)
+    after = moment - LOOK_BACK if since is None else max(since, moment - LOOK_BACK)
+    due = await schedule(session, settings, after, moment + horizon)
     queued = skipped = 0
     next_at = None
     for slot in due:

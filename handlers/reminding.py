@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -33,6 +33,7 @@ class Reminders:
         self.services = services
         self.sender = sender
         self._one_at_a_time = asyncio.Lock()
+        self._checked_until: datetime | None = None  # everything due before was dealt with
 
     def start(self) -> None:
         """Check now, for whatever fell due while the bot was stopped."""
@@ -59,12 +60,13 @@ class Reminders:
             try:
                 async with self.services.sessions() as session, session.begin():
                     checked = await reminders.queue_due(
-                        session, self.services.settings, moment, CHECK_EVERY
+                        session, self.services.settings, moment, CHECK_EVERY, self._checked_until
                     )
             except Exception as error:  # the database is away: look again soon
                 log.error("the reminders could not be checked: %s", type(error).__name__)
                 self._arm(NEXT_CHECK, timedelta(minutes=1))
                 return
+            self._checked_until = moment
             if checked.queued:
                 self.sender.wake()
             wait = CHECK_EVERY

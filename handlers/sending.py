@@ -6,24 +6,29 @@ import asyncio
 import contextlib
 import logging
 import time
+from datetime import timedelta
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Bot
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot import i18n, notices, outbox
 from bot.desk import Desk
+from bot.outgoing import Reply
 from db.models import Activity
 from handlers.telegram_render import send
 
 log = logging.getLogger(__name__)
 
 # Telegram lets a bot send about 30 messages a second in all. Bulk sending keeps a little under
-# it, so that jitter on the way never crosses it; answers to residents are paced separately.
-PER_SECOND = 29.0
+# it: at 28.8 a second, 30 messages take 1.007 s, so a few milliseconds of jitter on the way
+# never make 31 in one second (measured with bench/reminders.py, 29 did now and then).
+# Answers to residents are paced separately.
+PER_SECOND = 28.8
 IN_FLIGHT = 16  # messages on their way at once: enough to keep the pace over a slow network
 BATCH = 200  # queued messages read from the database at a time
+RETRIES = 3  # tries of one message that Telegram answers with "too many requests"
 IDLE_CHECK = 60.0  # seconds: how often the outbox is looked at when nobody says it has news
 
 
@@ -33,6 +38,10 @@ class Pacer:
     def __init__(self, per_second: float) -> None:
         self.interval = 1.0 / per_second
         self.next_at = 0.0
+
+    def hold(self, seconds: float) -> None:
+        """Start nothing for this long."""
+        self.next_at = max(self.next_at, time.monotonic() + seconds)
 
     async def wait(self) -> None:
         moment = time.monotonic()
@@ -101,21 +110,34 @@ class OutboxSender:
                         break
                     assert item.row.id is not None
                     last_id = item.row.id
+                    # Rendered before its turn in the pace, so that the first message in each
+                    # language (which loads the locale's data) does not push the next ones
+                    # closer together than the pace allows.
+                    reply = self._render(item, activities)
                     await self._in_flight.acquire()
-                    if item.wanted:  # messages that will not be sent take no place in the pace
+                    if reply is not None:  # a message that will not be sent takes no turn
                         await self.pacer.wait()
-                    task = asyncio.create_task(self._deliver(item, activities))
+                    task = asyncio.create_task(self._deliver(item, reply))
                     pending.add(task)
                     task.add_done_callback(pending.discard)
-                    handed += item.wanted
+                    handed += reply is not None
         finally:
             if pending:
                 await asyncio.gather(*pending)
         return handed
 
-    async def _deliver(self, item: outbox.Queued, activities: dict[int, Activity]) -> None:
+    def _render(self, item: outbox.Queued, activities: dict[int, Activity]) -> Reply | None:
+        """What to send; None when the message no longer applies or is no longer wanted."""
+        if not item.wanted:
+            return None
+        settings = self.services.settings
+        activity = activities.get(int(item.row.payload.get("activity", 0)))
+        with i18n.locale(item.language or settings.default_language):
+            return notices.render(item.row, activity, settings.timezone, self.services.clock())
+
+    async def _deliver(self, item: outbox.Queued, reply: Reply | None) -> None:
         try:
-            status = await self._send(item, activities)
+            status = "skipped" if reply is None else await self._send(item, reply)
         finally:
             self._in_flight.release()
         if status is None:
@@ -126,27 +148,32 @@ class OutboxSender:
             if status == "blocked":
                 await outbox.mark_unreachable(session, item.chat_id)
 
-    async def _send(self, item: outbox.Queued, activities: dict[int, Activity]) -> str | None:
-        if not item.wanted:
-            return "skipped"
-        settings = self.services.settings
-        activity = activities.get(int(item.row.payload.get("activity", 0)))
-        with i18n.locale(item.language or settings.default_language):
-            reply = notices.render(item.row, activity, settings.timezone, self.services.clock())
-        if reply is None:
-            return "skipped"
-        try:
-            await send(self.bot, int(item.chat_id), reply)
-        except Forbidden:
-            log.info("outbox message %s: the resident blocked the bot", item.row.id)
-            return "blocked"
-        except BadRequest as error:
-            log.warning("outbox message %s refused: %s", item.row.id, type(error).__name__)
-            return "failed"
-        except TelegramError as error:  # network trouble, or still too many requests
-            log.warning("outbox message %s not sent yet: %s", item.row.id, type(error).__name__)
-            return None
-        return "sent"
+    async def _send(self, item: outbox.Queued, reply: Reply) -> str | None:
+        """Send one message; its new status, or None to leave it queued for the next look."""
+        for _attempt in range(RETRIES):
+            try:
+                await send(self.bot, int(item.chat_id), reply)
+            except RetryAfter as error:
+                # Telegram says to slow down: everything waits, then goes on at the pace,
+                # rather than all the messages held meanwhile leaving at once.
+                self.pacer.hold(_seconds(error.retry_after))
+                await self.pacer.wait()
+                continue
+            except Forbidden:
+                log.info("outbox message %s: the resident blocked the bot", item.row.id)
+                return "blocked"
+            except BadRequest as error:
+                log.warning("outbox message %s refused: %s", item.row.id, type(error).__name__)
+                return "failed"
+            except TelegramError as error:  # the network: tried again at the next look
+                log.warning("outbox message %s not sent yet: %s", item.row.id, type(error).__name__)
+                return None
+            return "sent"
+        return None
+
+
+def _seconds(retry_after: int | timedelta) -> float:
+    return retry_after.total_seconds() if isinstance(retry_after, timedelta) else retry_after
 
 
 async def _activities(session: AsyncSession, batch: list[outbox.Queued]) -> dict[int, Activity]:
