@@ -9,37 +9,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from babel.dates import get_day_names
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import i18n
 from bot.activities import KINDS
-from bot.i18n import N_, _, isolate, ngettext
+from bot.activity_text import KIND_LABELS, describe, describe_repeat, minutes, repeat_rule
+from bot.i18n import _, isolate
 from bot.outgoing import Button, Reply, Response
 from db.models import Activity, ActivityDraft
 
 MAX_LINE = 200  # the title and place columns' size
 DURATIONS = (60, 90, 120)
 HOMEWORK_PLACES = 6  # the spaces' homework groups take at most 6 children of one age
-KIND_LABELS = {
-    "homework": N_("Homework group"),
-    "theatre": N_("Theatre lab"),
-    "event": N_("Neighbourhood event"),
-    "meeting": N_("Meeting"),
-}
-# The week of the month of a start, as RFC 5545 counts it: a 5th week is the month's last.
-MONTHLY_ON = {
-    1: N_("Every month on the first {weekday}"),
-    2: N_("Every month on the second {weekday}"),
-    3: N_("Every month on the third {weekday}"),
-    4: N_("Every month on the fourth {weekday}"),
-    -1: N_("Every month on the last {weekday}"),
-}
-WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 REPEATS = ("none", "weekly", "weekday", "monthly")  # the repeat step's buttons
 STEPS = ("kind", "title", "place", "when", "repeat", "duration", "capacity", "ages", "summary")
-_MONTHLY_RULE = re.compile(r"FREQ=MONTHLY;BYDAY=(\+?[1-4]|-1)(MO|TU|WE|TH|FR|SA|SU)")
 _AGES = re.compile(r"(\d{1,2})\s*[-–]\s*(\d{1,2})")
 
 
@@ -127,51 +110,6 @@ def _ages(text: str) -> list[int]:
     if found is None or not int(found[1]) <= int(found[2]) <= 17:
         raise Invalid(_("Please type the ages like 8-10: youngest first, from 0 to 17."))
     return [int(found[1]), int(found[2])]
-
-
-def repeat_rule(choice: str, start: datetime) -> str:
-    """The Activity.repeat for a button of the repeat step and the activity's first date."""
-    if choice != "weekday":
-        return choice
-    week = (start.day - 1) // 7 + 1
-    return f"FREQ=MONTHLY;BYDAY={-1 if week == 5 else week:+d}{WEEKDAYS[start.weekday()]}"
-
-
-# -- describing an activity --------------------------------------------------------------------
-
-
-def describe_repeat(repeat: str, start: datetime) -> str:
-    if repeat == "none":
-        return _("Only once")
-    if repeat == "weekly":
-        return _("Every week")
-    if repeat == "monthly":
-        return _("Every month on day {day}").format(day=start.day)
-    found = _MONTHLY_RULE.fullmatch(repeat.removeprefix("RRULE:"))
-    if found is None:
-        return isolate(repeat)  # an RRULE from an organiser's file, shown as written
-    weekday = get_day_names("wide", locale=i18n.current_language())[WEEKDAYS.index(found[2])]
-    return _(MONTHLY_ON[int(found[1])]).format(weekday=weekday)
-
-
-def describe(activity: Activity, zone: ZoneInfo) -> list[str]:
-    """The lines saying what an activity is, for the summary and the activity's page."""
-    first = activity.starts_local.replace(tzinfo=zone)
-    lines = [
-        _("Kind: {kind}").format(kind=_(KIND_LABELS.get(activity.kind, activity.kind))),
-        _("Place: {place}").format(place=isolate(activity.place or "–")),
-        _("First date: {when}").format(when=i18n.format_occurrence(first, zone)),
-        _("Repeats: {repeat}").format(repeat=describe_repeat(activity.repeat, first)),
-        _("Length: {minutes}").format(minutes=minutes(activity.duration_minutes)),
-    ]
-    places = activity.capacity
-    lines.append(
-        _("Places: no limit") if places is None else _("Places: {count}").format(count=places)
-    )
-    if activity.age_min is not None and activity.age_max is not None:
-        ages = _("Ages: {youngest}–{oldest}")
-        lines.append(ages.format(youngest=activity.age_min, oldest=activity.age_max))
-    return lines
 
 
 async def clash(session: AsyncSession, activity: Activity) -> bool:
@@ -265,10 +203,6 @@ def prompt(draft: ActivityDraft, zone: ZoneInfo) -> Reply:
         "ages": _("Which ages is it for? Type them like 8-10."),
     }
     return Reply(questions.get(step, ""), (cancel_row(draft),))
-
-
-def minutes(count: int) -> str:
-    return ngettext("{count} minute", "{count} minutes", count).format(count=count)
 
 
 def capacity_prompt(draft: ActivityDraft, homework: bool) -> Reply:

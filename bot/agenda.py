@@ -9,7 +9,7 @@ from sqlmodel import col, select
 
 from bot import calendar, enrolments, i18n
 from bot.activities import description_in, title_in
-from bot.activity_form import KIND_LABELS, describe_repeat
+from bot.activity_text import KIND_LABELS, describe_repeat
 from bot.conversation import Conversation
 from bot.enrolments import ENROLLED, parse_occurrence
 from bot.i18n import _, isolate, ngettext

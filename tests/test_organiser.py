@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import col, select
 
 from bot import i18n
-from bot.activity_form import describe_repeat, repeat_rule
+from bot.activity_text import describe_repeat, repeat_rule
 from db.models import Activity, ActivityDraft, Enrolment, Outbox, Resident, Rsvp
 from db.session import Sessions
 from tests.conftest import Bot
