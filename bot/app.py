@@ -7,10 +7,11 @@ from collections.abc import Callable
 from datetime import datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from telegram import Bot, BotCommand
+from telegram import Bot, BotCommand, BotCommandScopeChat
+from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
-from bot import i18n, queues
+from bot import i18n, organising, queues
 from bot.config import Settings
 from bot.conversation import forget_old_updates
 from bot.desk import Desk
@@ -128,3 +129,12 @@ async def _publish_commands(application: Application, settings: Settings) -> Non
         with i18n.locale(language or settings.default_language):
             commands = [BotCommand(name, _(description)) for name, description in COMMANDS]
         await application.bot.set_my_commands(commands, language_code=language)
+    # Organisers get their own commands in their chat's menu (in the deployment's language).
+    with i18n.locale(settings.default_language):
+        theirs = [BotCommand(name, _(text)) for name, text in organising.COMMANDS]
+        theirs += [BotCommand(name, _(text)) for name, text in COMMANDS if name != "activities"]
+    for user_id in settings.organisers:
+        try:
+            await application.bot.set_my_commands(theirs, scope=BotCommandScopeChat(user_id))
+        except TelegramError:  # they have not started the bot yet: the plain menu will do
+            log.info("no command menu for an organiser who has not started the bot")

@@ -13,6 +13,11 @@ from bot.outgoing import Button, Reply, Response
 from db.models import Activity, ActivityDraft
 
 DATES_OFFERED = 5
+# What organisers find in their command menu, besides what residents find there.
+COMMANDS = (
+    ("newactivity", N_("Create an activity")),
+    ("activities", N_("Your activities: who comes, changes, cancellations")),
+)
 FIELDS = {
     "title": N_("Title"),
     "place": N_("Place"),

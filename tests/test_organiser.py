@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 from sqlmodel import col, select
@@ -497,3 +498,13 @@ async def test_cancelling_the_activity_tells_everyone_and_takes_it_off_the_list(
     assert (await the_activity(sessions)).status == "cancelled"
     rows = await outbox_rows(sessions, "activity_cancelled")
     assert [user for user, _status in rows] == [ALI[2], SARA[2], OMAR[2]]
+
+
+async def test_organisers_find_their_commands_in_the_menu(telegram: FakeBotAPI, bot: Bot) -> None:
+    async with bot.running(organisers=ORGANISERS, default_language="en"):
+        scope = json.dumps({"chat_id": ORGANISER, "type": "chat"}, sort_keys=True)
+        menu = telegram.commands[(scope, "")]
+        everyone = telegram.commands[(json.dumps({"type": "default"}), "")]
+    assert [command["command"] for command in menu][:2] == ["newactivity", "activities"]
+    assert menu[0]["description"] == "Create an activity"
+    assert "newactivity" not in [command["command"] for command in everyone]
