@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -14,16 +15,26 @@ from db.models import Activity, Outbox
 
 
 def render(
-    row: Outbox, activity: Activity | None, zone: ZoneInfo, moment: datetime
+    row: Outbox,
+    activity: Activity | None,
+    zone: ZoneInfo,
+    moment: datetime,
+    called_off: Collection[datetime] = (),
 ) -> Reply | None:
-    """The message for an outbox row, in the current locale; None if it no longer applies."""
+    """The message for an outbox row, in the current locale; None if it no longer applies.
+
+    `called_off`: the activity's cancelled dates. A reminder queued before its date or its
+    activity was called off, or paused, is not sent.
+    """
     if activity is None:
         return None
     title = isolate(title_in(activity, i18n.current_language()))
     name = isolate(row.payload.get("name", ""))
     occurrence = parse_occurrence(str(row.payload.get("occurrence", "")))
     when = i18n.format_occurrence(occurrence, zone) if occurrence else ""
-    if row.kind == "reminder" and occurrence is not None:
+    if row.kind == "reminder":
+        if occurrence is None or activity.status != "active" or occurrence in called_off:
+            return None
         return _reminder(row, activity, title, name, when)
     if row.kind == "promoted":
         return Reply(

@@ -6,7 +6,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -15,8 +16,9 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot import i18n, notices, outbox
 from bot.desk import Desk
+from bot.enrolments import utc
 from bot.outgoing import Reply
-from db.models import Activity
+from db.models import Activity, Cancellation
 from handlers.telegram_render import send
 
 log = logging.getLogger(__name__)
@@ -126,14 +128,16 @@ class OutboxSender:
                 await asyncio.gather(*pending)
         return handed
 
-    def _render(self, item: outbox.Queued, activities: dict[int, Activity]) -> Reply | None:
+    def _render(self, item: outbox.Queued, activities: _Activities) -> Reply | None:
         """What to send; None when the message no longer applies or is no longer wanted."""
         if not item.wanted:
             return None
         settings = self.services.settings
-        activity = activities.get(int(item.row.payload.get("activity", 0)))
+        activity, called_off = activities.of(item)
         with i18n.locale(item.language or settings.default_language):
-            return notices.render(item.row, activity, settings.timezone, self.services.clock())
+            return notices.render(
+                item.row, activity, settings.timezone, self.services.clock(), called_off
+            )
 
     async def _deliver(self, item: outbox.Queued, reply: Reply | None) -> None:
         try:
@@ -176,7 +180,26 @@ def _seconds(retry_after: int | timedelta) -> float:
     return retry_after.total_seconds() if isinstance(retry_after, timedelta) else retry_after
 
 
-async def _activities(session: AsyncSession, batch: list[outbox.Queued]) -> dict[int, Activity]:
+@dataclass(frozen=True)
+class _Activities:
+    """The activities a batch of messages speaks of, and their cancelled dates."""
+
+    by_id: dict[int, Activity]
+    called_off: dict[int, set[datetime]]
+
+    def of(self, item: outbox.Queued) -> tuple[Activity | None, set[datetime]]:
+        activity_id = int(item.row.payload.get("activity", 0))
+        return self.by_id.get(activity_id), self.called_off.get(activity_id, set())
+
+
+async def _activities(session: AsyncSession, batch: list[outbox.Queued]) -> _Activities:
     wanted = {int(item.row.payload.get("activity", 0)) for item in batch}
     found = await session.exec(select(Activity).where(col(Activity.id).in_(wanted)))
-    return {activity.id: activity for activity in found.all() if activity.id is not None}
+    by_id = {activity.id: activity for activity in found.all() if activity.id is not None}
+    called_off: dict[int, set[datetime]] = {}
+    statement = select(Cancellation.activity_id, Cancellation.occurrence).where(
+        col(Cancellation.activity_id).in_(wanted)
+    )
+    for activity_id, occurrence in (await session.exec(statement)).all():
+        called_off.setdefault(activity_id, set()).add(utc(occurrence))
+    return _Activities(by_id, called_off)

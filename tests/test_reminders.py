@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
-from bot import reminders
+from bot import i18n, notices, reminders
 from bot.config import Settings
 from db.models import Activity, Enrolment, Outbox, Resident
 from db.session import Sessions
@@ -148,3 +148,24 @@ async def test_paused_activities_send_no_reminders(sessions: Sessions) -> None:
     async with sessions() as session, session.begin():
         (await session.exec(select(Activity))).one().status = "paused"
     assert (await _check(sessions, rome("2027-01-11T16:30"))).queued == 0
+
+
+def test_a_queued_reminder_of_a_date_called_off_since_is_not_sent() -> None:
+    activity = Activity(
+        id=1, kind="theatre", title="Lab", starts_local=datetime(2027, 1, 5, 16, 30)
+    )
+    row = Outbox(
+        key="reminder:1:20270105T1530Z:1440",
+        resident_id=1,
+        kind="reminder",
+        payload={"activity": 1, "enrolment": 1, "occurrence": "20270105T1530Z", "name": "Ann"},
+    )
+    moment = rome("2027-01-04T16:30")
+    with i18n.locale("en"):
+        reply = notices.render(row, activity, ROME, moment)
+        assert reply is not None and "Reminder: Lab" in reply.text
+        assert [b.label for b in reply.buttons[0]] == ["I'll come", "I can't this time"]
+        called_off = {datetime(2027, 1, 5, 15, 30, tzinfo=UTC)}
+        assert notices.render(row, activity, ROME, moment, called_off) is None
+        activity.status = "paused"
+        assert notices.render(row, activity, ROME, moment) is None
