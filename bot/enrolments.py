@@ -71,6 +71,7 @@ async def sign_up(
 ) -> Enrolment:
     """A place if one is free, else a place on the waitlist. Lock the activity first."""
     assert activity.id is not None and resident.id is not None
+    moment = utc(moment)  # stored as UTC: SQLite would keep a local time as it is
     taken = await counts(session, activity.id)
     free = taken.free(activity)
     full = free is not None and (free == 0 or taken.waiting > 0)
@@ -101,6 +102,7 @@ async def leave(session: AsyncSession, enrolment: Enrolment, moment: datetime) -
 async def promote(session: AsyncSession, activity: Activity, moment: datetime) -> list[Enrolment]:
     """Move people from the waitlist into free places, first come first served, and tell them."""
     assert activity.id is not None
+    moment = utc(moment)
     free = (await counts(session, activity.id)).free(activity)
     statement = (
         select(Enrolment)
@@ -172,7 +174,7 @@ async def answer(
         session.add(Rsvp(enrolment_id=enrolment.id, occurrence=occurrence, coming=coming))
     else:
         existing.coming = coming
-        existing.answered_at = moment
+        existing.answered_at = utc(moment)
 
 
 async def cancelled(session: AsyncSession, activity_id: int) -> set[datetime]:

@@ -177,7 +177,7 @@ def _readable_places(places: list[tuple[Enrolment, Activity]]) -> str:
 
 
 def _iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="seconds")
+    return i18n.aware(moment).isoformat(timespec="seconds")
 
 
 def ask_erase() -> Reply:

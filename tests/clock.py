@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from telegram.ext import Application
@@ -15,7 +15,7 @@ class Clock:
         self.moment = at(local)
 
     def __call__(self) -> datetime:
-        return self.moment
+        return self.moment.astimezone(UTC)  # as db.models.now: the instant, in UTC
 
     def set(self, local: str, application: Application | None = None) -> None:  # type: ignore[type-arg]
         """Move to a local time in Rome; with the running application, check the reminders."""

@@ -384,3 +384,40 @@ async def test_cancelling_a_date_tells_everyone_with_a_place(
         # No reminder for the cancelled date.
         clock.set("2027-01-11T16:30", application)
         await ada.hears_nothing_more()
+
+
+async def test_mydata_shows_the_places_and_delete_gives_them_to_whoever_waits(
+    telegram: FakeBotAPI, bot: Bot, sessions: Sessions
+) -> None:
+    await add_activities(sessions)
+    async with sessions() as session, session.begin():
+        activity = await session.get(Activity, 1)
+        assert activity is not None
+        activity.capacity = 1
+    ada, bea = Person(telegram, 2701, "en"), Person(telegram, 2702, "en")
+    async with bot.running(clock=Clock("2027-01-04T10:00")):
+        await ready(ada, "en")
+        await sign_up_child(ada, "en", "Ann", 8)
+        await ready(bea, "en")
+        assert "number 1 on the waiting list" in await sign_up_child(bea, "en", "Bob", 9)
+
+        ada.says("/mydata")
+        await ada.hears("Activities you signed up for:", f"{TITLE}: Ann (8)")
+        document = await ada.hears_document("my-data.json")
+        assert document["activities"] == [
+            {
+                "activity": TITLE,
+                "name": "Ann",
+                "age": 8,
+                "status": "enrolled",
+                "since": "2027-01-04T09:00:00+00:00",
+            }
+        ]
+        ada.says("/delete")
+        await ada.hears("delete everything")
+        await ada.taps("Yes, delete my data")
+        await ada.hears("everything we kept about you has been deleted")
+        await bea.hears("Good news", "Bob")
+    async with sessions() as session:
+        places = (await session.exec(select(Enrolment))).all()
+    assert [(e.name, e.status) for e in places] == [("Bob", "enrolled")]
