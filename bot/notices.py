@@ -24,7 +24,8 @@ def render(
     """The message for an outbox row, in the current locale; None if it no longer applies.
 
     `called_off`: the activity's cancelled dates. A reminder queued before its date or its
-    activity was called off, or paused, is not sent.
+    activity was called off, or paused, is not sent, nor one still queued when its date has
+    begun (the bot was stopped in between).
     """
     if activity is None:
         return None
@@ -33,7 +34,12 @@ def render(
     occurrence = parse_occurrence(str(row.payload.get("occurrence", "")))
     when = i18n.format_occurrence(occurrence, zone) if occurrence else ""
     if row.kind == "reminder":
-        if occurrence is None or activity.status != "active" or occurrence in called_off:
+        if (
+            occurrence is None
+            or occurrence <= moment
+            or activity.status != "active"
+            or occurrence in called_off
+        ):
             return None
         return _reminder(row, activity, title, name, when)
     if row.kind == "promoted":

@@ -167,5 +167,6 @@ def test_a_queued_reminder_of_a_date_called_off_since_is_not_sent() -> None:
         assert [b.label for b in reply.buttons[0]] == ["I'll come", "I can't this time"]
         called_off = {datetime(2027, 1, 5, 15, 30, tzinfo=UTC)}
         assert notices.render(row, activity, ROME, moment, called_off) is None
+        assert notices.render(row, activity, ROME, rome("2027-01-05T16:30")) is None
         activity.status = "paused"
         assert notices.render(row, activity, ROME, moment) is None

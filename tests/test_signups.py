@@ -421,3 +421,26 @@ async def test_mydata_shows_the_places_and_delete_gives_them_to_whoever_waits(
     async with sessions() as session:
         places = (await session.exec(select(Enrolment))).all()
     assert [(e.name, e.status) for e in places] == [("Bob", "enrolled")]
+
+
+async def test_a_network_fault_or_a_429_delays_a_reminder_but_never_loses_or_repeats_it(
+    telegram: FakeBotAPI, bot: Bot, sessions: Sessions
+) -> None:
+    await add_activities(sessions)
+    clock = Clock("2027-01-04T10:00")
+    ada = Person(telegram, 2801, "en")
+    async with bot.running(clock=clock) as application:
+        await ready(ada, "en")
+        await sign_up_child(ada, "en", "Ann", 8)
+        telegram.fail_next("sendMessage", 502)
+        clock.set("2027-01-04T16:30", application)
+        await ada.hears_nothing_more()
+        application.bot_data["outbox"].wake()  # the next look, a minute later at most
+        await ada.hears("Reminder", "Ann")
+        telegram.fail_next("sendMessage", 429)
+        clock.set("2027-01-05T14:30", application)
+        await ada.hears("Reminder", "Ann")  # Telegram's "retry after" waited out
+        await ada.hears_nothing_more()
+    async with sessions() as session:
+        rows = (await session.exec(select(Outbox))).all()
+    assert [row.status for row in rows] == ["sent", "sent"]
