@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,22 +11,28 @@ from zoneinfo import ZoneInfo
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import activity_answers as answers
 from bot.activities import KINDS
-from bot.activity_text import KIND_LABELS, describe, describe_repeat, minutes, repeat_rule
+from bot.activity_answers import Invalid
+from bot.activity_text import (
+    KIND_LABELS,
+    describe,
+    describe_repeat,
+    minutes,
+    own_words,
+    repeat_rule,
+)
 from bot.i18n import _, isolate
 from bot.outgoing import Button, Reply, Response
 from db.models import Activity, ActivityDraft
 
-MAX_LINE = 200  # the title and place columns' size
 DURATIONS = (60, 90, 120)
 HOMEWORK_PLACES = 6  # the spaces' homework groups take at most 6 children of one age
 REPEATS = ("none", "weekly", "weekday", "monthly")  # the repeat step's buttons
-STEPS = ("kind", "title", "place", "when", "repeat", "duration", "capacity", "ages", "summary")
-_AGES = re.compile(r"(\d{1,2})\s*[-–]\s*(\d{1,2})")
-
-
-class Invalid(ValueError):
-    """An answer that cannot be used; the message says why, in the organiser's language."""
+STEPS = (
+    "kind", "title", "place", "description", "when", "repeat", "duration", "capacity", "ages",
+    "summary",
+)  # fmt: skip
 
 
 @dataclass
@@ -39,12 +44,21 @@ class Turn:
     zone: ZoneInfo
     moment: datetime  # now, from the desk's clock
     draft: ActivityDraft | None  # what the organiser is creating or changing, if anything
+    # The enabled languages besides the default one: an activity may have its own text in each.
+    other_languages: tuple[str, ...] = ()
     schedule_changed: bool = False  # the reminders must look at the activities again
     notices_queued: bool = False  # the outbox has messages for residents
 
 
-async def begin_turn(session: AsyncSession, user_id: int, zone: ZoneInfo, moment: datetime) -> Turn:
-    return Turn(session, user_id, zone, moment, await session.get(ActivityDraft, user_id))
+async def begin_turn(
+    session: AsyncSession,
+    user_id: int,
+    zone: ZoneInfo,
+    moment: datetime,
+    other_languages: tuple[str, ...] = (),
+) -> Turn:
+    draft = await session.get(ActivityDraft, user_id)
+    return Turn(session, user_id, zone, moment, draft, other_languages=other_languages)
 
 
 async def drafting(session: AsyncSession, user_id: int) -> bool:
@@ -57,59 +71,23 @@ async def drafting(session: AsyncSession, user_id: int) -> bool:
 def read(turn: Turn, step: str, text: str | None) -> object:
     """The typed answer to a step, checked and ready to keep in a draft."""
     readers: dict[str, Callable[[str], object]] = {
-        "title": _line,
-        "place": _line,
-        "when": lambda typed: _start(typed, turn.zone, turn.moment).isoformat(),
-        "duration": lambda typed: _number(
+        "title": answers.line,
+        "place": answers.line,
+        "description": answers.description,
+        "when": lambda typed: answers.start(typed, turn.zone, turn.moment).isoformat(),
+        "duration": lambda typed: answers.number(
             typed, 24 * 60, _("Please type how long it lasts in minutes, e.g. 90.")
         ),
-        "capacity": lambda typed: _number(
+        "capacity": lambda typed: answers.number(
             typed, 999, _("Please type the number of places, e.g. 6, or tap “No limit”.")
         ),
-        "ages": _ages,
+        "ages": answers.ages,
     }
     if step not in readers:
         raise Invalid(_("Please tap one of the buttons."))
     if text is None:
         raise Invalid(_("Please type it as text."))
     return readers[step](text)
-
-
-def _line(text: str) -> str:
-    line = " ".join(text.split())
-    if not line:
-        raise Invalid(_("Please type it as text."))
-    if len(line) > MAX_LINE:
-        text = _("That is {length} characters long: please keep it within {limit}.")
-        raise Invalid(text.format(length=len(line), limit=MAX_LINE))
-    return line
-
-
-def _start(text: str, zone: ZoneInfo, moment: datetime) -> datetime:
-    """A local date and time, "24/11/2026 16:30" or "2026-11-24 16:30", still to come."""
-    for layout in ("%d/%m/%Y %H:%M", "%Y-%m-%d %H:%M"):
-        try:
-            start = datetime.strptime(" ".join(text.split()), layout)
-        except ValueError:
-            continue
-        if start.replace(tzinfo=zone) <= moment:
-            raise Invalid(_("That moment has already passed: please type a date to come."))
-        return start
-    raise Invalid(_("I could not read that date. Please type it like 24/11/2026 16:30."))
-
-
-def _number(text: str, most: int, error: str) -> int:
-    found = re.fullmatch(r"\d{1,4}", text.strip())  # any script's digits; never a huge number
-    if found is None or not 1 <= int(found[0]) <= most:
-        raise Invalid(error)
-    return int(found[0])
-
-
-def _ages(text: str) -> list[int]:
-    found = _AGES.fullmatch(text.strip())
-    if found is None or not int(found[1]) <= int(found[2]) <= 17:
-        raise Invalid(_("Please type the ages like 8-10: youngest first, from 0 to 17."))
-    return [int(found[1]), int(found[2])]
 
 
 async def clash(session: AsyncSession, activity: Activity) -> bool:
@@ -191,9 +169,17 @@ def prompt(draft: ActivityDraft, zone: ZoneInfo) -> Reply:
         return Reply(text, (lengths, cancel_row(draft)))
     if step == "capacity":
         return capacity_prompt(draft, data.get("kind") == "homework")
+    if step == "description":
+        text = _("Describe the activity in a few lines (what to bring, who it is for), "
+                 "or tap Skip.")  # fmt: skip
+        return Reply(text, ((button(_("Skip"), draft, "description:skip"),), cancel_row(draft)))
     if step == "summary":
-        lines = [_("Please check the new activity:"), isolate(data["title"])]
-        lines += describe(activity_of(data), zone)
+        activity = activity_of(data)
+        lines = [
+            _("Please check the new activity:"),
+            *own_words(activity),
+            *describe(activity, zone),
+        ]
         create = (button(_("Create"), draft, "create"),)
         return Reply("\n".join(lines), (create, cancel_row(draft)))
     questions = {
@@ -224,6 +210,7 @@ def activity_of(data: dict[str, object]) -> Activity:
     return Activity(
         kind=str(data["kind"]),
         title=str(data["title"]),
+        description=str(data.get("description", "")),
         place=str(data["place"]),
         starts_local=first,
         repeat=repeat_rule(str(data.get("repeat", "none")), first),
@@ -265,6 +252,8 @@ async def press(turn: Turn, draft: ActivityDraft, value: str) -> Response:
         return stale()
     if step == "kind" and choice in KINDS:
         return _advance(turn, draft, choice, _(KIND_LABELS[choice]))
+    if step == "description" and choice == "skip":
+        return _advance(turn, draft, "", _("Skip"))
     if step == "repeat" and choice in REPEATS:
         first = datetime.fromisoformat(draft.data["when"])
         return _advance(turn, draft, choice, describe_repeat(repeat_rule(choice, first), first))

@@ -8,7 +8,7 @@ from sqlmodel import col, select
 
 from bot import enrolments, i18n
 from bot.activity_form import Turn
-from bot.activity_text import describe
+from bot.activity_text import describe, own_words
 from bot.enrolments import ENROLLED, WAITING
 from bot.i18n import N_, _, isolate, ngettext
 from bot.outgoing import Button, Reply
@@ -57,7 +57,7 @@ async def page(turn: Turn, activity: Activity) -> Reply:
     assert activity.id is not None
     coming = await next_dates(turn, activity, 1)
     status = _(STATUS_LABELS.get(activity.status, activity.status))
-    lines = [isolate(activity.title), _("Status: {status}").format(status=status)]
+    lines = [*own_words(activity), _("Status: {status}").format(status=status)]
     lines += describe(activity, turn.zone)
     if coming:
         lines.append(_("Next: {when}").format(when=i18n.format_occurrence(coming[0], turn.zone)))

@@ -52,6 +52,18 @@ def describe_repeat(repeat: str, start: datetime) -> str:
     return _(MONTHLY_ON[int(found[1])]).format(weekday=weekday)
 
 
+def own_words(activity: Activity) -> list[str]:
+    """The title and description as the organiser wrote them, and which languages have their own."""
+    lines = [isolate(activity.title)]
+    if activity.description:
+        lines.append(activity.description)
+    written = [code for code, texts in activity.translations.items() if any(texts.values())]
+    if written:
+        names = ", ".join(i18n.language_name(code) for code in sorted(written))
+        lines.append(_("Also written in: {languages}").format(languages=names))
+    return lines
+
+
 def describe(activity: Activity, zone: ZoneInfo) -> list[str]:
     """The lines saying what an activity is, for the summary and the activity's page."""
     first = activity.starts_local.replace(tzinfo=zone)

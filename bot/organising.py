@@ -1,16 +1,16 @@
-"""What organisers do with activities in their chat: the list, an activity's page, changes."""
+"""What organisers do with activities in their chat: the list, and the buttons of a page."""
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC
 
-from bot import activity_form, enrolments, i18n
-from bot.activity_form import Invalid, Turn, button, cancel_row, stale
+from bot import activity_change, activity_form, enrolments, i18n
+from bot.activity_form import Turn, stale
 from bot.activity_page import activity_list, next_dates, page
 from bot.i18n import N_, _, isolate, ngettext
 from bot.outgoing import Button, Reply, Response
-from db.models import Activity, ActivityDraft
+from db.models import Activity
 
 DATES_OFFERED = 5
 # What organisers find in their command menu, besides what residents find there.
@@ -18,13 +18,6 @@ COMMANDS = (
     ("newactivity", N_("Create an activity")),
     ("activities", N_("Your activities: who comes, changes, cancellations")),
 )
-FIELDS = {
-    "title": N_("Title"),
-    "place": N_("Place"),
-    "when": N_("Date and time"),
-    "capacity": N_("Places"),
-}
-COLUMNS = {"title": "title", "place": "place", "when": "starts_local", "capacity": "capacity"}
 _DRAFT = re.compile(r"o:d:(\d{1,9}):([a-z]{1,12}(?::[a-z0-9]{1,12})?)")
 _ACTIVITY = re.compile(r"o:a:(\d{1,9}):([a-z]{1,8})(?::(\d{8}T\d{4}Z))?")
 
@@ -40,7 +33,7 @@ async def press(turn: Turn, data: str) -> Response:
             return stale()
         if draft.activity_id is None:
             return await activity_form.press(turn, draft, found[2])
-        return await _change_press(turn, draft, found[2])
+        return await activity_change.press(turn, draft, found[2])
     found = _ACTIVITY.fullmatch(data)
     if found is None:
         return stale()
@@ -56,7 +49,7 @@ async def answer(turn: Turn, text: str | None) -> Response:
     assert draft is not None
     if draft.activity_id is None:
         return activity_form.type_text(turn, draft, text)
-    return await _change_text(turn, draft, text)
+    return await activity_change.answer(turn, draft, text)
 
 
 async def cancel(turn: Turn) -> Response:
@@ -87,7 +80,7 @@ async def _act(turn: Turn, activity: Activity, action: str, occurrence: str | No
     if action == "skip" and occurrence is not None:
         return await _skip(turn, activity, occurrence)
     if action == "change":
-        return _begin_change(turn, activity)
+        return activity_change.begin(turn, activity)
     if action == "end":
         return await _ask_end(turn, activity)
     if action == "endyes":
@@ -167,122 +160,3 @@ async def _end(turn: Turn, activity: Activity) -> Response:
         told,
     ).format(title=isolate(activity.title), count=told)
     return Response(chosen=_("Yes, cancel"), close_buttons=True).say(Reply(text))
-
-
-# -- changing one field ------------------------------------------------------------------------
-
-
-def _begin_change(turn: Turn, activity: Activity) -> Response:
-    if turn.draft is not None and turn.draft.activity_id is None:
-        text = _("You are creating an activity: finish it, or send /cancel, first.")
-        return Response().say(Reply(text))
-    draft = activity_form.begin(turn, "change", activity.id)
-    return Response(close_buttons=True).say(_field_picker(draft, activity))
-
-
-def _field_picker(draft: ActivityDraft, activity: Activity) -> Reply:
-    text = _("What do you want to change in {title}?").format(title=isolate(activity.title))
-    fields = tuple((button(_(label), draft, f"field:{field}"),) for field, label in FIELDS.items())
-    return Reply(text, (*fields, cancel_row(draft)))
-
-
-def _change_prompt(draft: ActivityDraft, activity: Activity) -> Reply:
-    if draft.step == "change":
-        return _field_picker(draft, activity)
-    if draft.step == "capacity":
-        return activity_form.capacity_prompt(draft, activity.kind == "homework")
-    questions = {
-        "title": _("Type the new title."),
-        "place": _("Type the new place."),
-        "when": _("Type the new first date and time, like 24/11/2026 16:30."),
-    }
-    return Reply(questions[draft.step], (cancel_row(draft),))
-
-
-async def _changing(turn: Turn, draft: ActivityDraft) -> Activity | None:
-    """The activity the draft changes, locked; the draft is dropped if it has gone."""
-    activity = await enrolments.lock(turn.session, draft.activity_id or 0)
-    if activity is None or activity.status == "cancelled":
-        await activity_form.drop(turn)
-        return None
-    return activity
-
-
-async def _change_press(turn: Turn, draft: ActivityDraft, value: str) -> Response:
-    if value == "cancel":
-        return await activity_form.abandon(turn)
-    activity = await _changing(turn, draft)
-    if activity is None:
-        return stale()
-    step, _sep, choice = value.partition(":")
-    if draft.step == "change" and step == "field" and choice in FIELDS:
-        draft.step = choice
-        draft.revision += 1
-        response = Response(chosen=_(FIELDS[choice]), close_buttons=True)
-        return response.say(_change_prompt(draft, activity))
-    if draft.step == "capacity" and value == "capacity:none":
-        return await _save(turn, activity, "capacity", None)
-    if draft.step == "capacity" and value == f"capacity:{activity_form.HOMEWORK_PLACES}":
-        return await _save(turn, activity, "capacity", activity_form.HOMEWORK_PLACES)
-    return stale()
-
-
-async def _change_text(turn: Turn, draft: ActivityDraft, text: str | None) -> Response:
-    activity = await _changing(turn, draft)
-    if activity is None:
-        return Response().say(Reply(_("This activity is no longer there.")))
-    try:
-        return await _save(turn, activity, draft.step, activity_form.read(turn, draft.step, text))
-    except Invalid as error:
-        return Response().say(Reply(str(error)), _change_prompt(draft, activity))
-
-
-async def _save(turn: Turn, activity: Activity, field: str, value: object) -> Response:
-    """Change one field; raise Invalid if the activity would clash with another."""
-    assert activity.id is not None
-    before = (activity.title, activity.starts_local)
-    setattr(
-        activity, COLUMNS[field], datetime.fromisoformat(str(value)) if field == "when" else value
-    )
-    if field in ("title", "when") and await activity_form.clash(turn.session, activity):
-        activity.title, activity.starts_local = before
-        raise Invalid(_("Another activity of this kind has this title and first date."))
-    lines = [_("Saved.")]
-    if field == "capacity":
-        lines += await _after_capacity(turn, activity)
-    if field in ("when", "place"):
-        told = await enrolments.announce_change(turn.session, activity, turn.moment)
-        turn.notices_queued = bool(told)
-        if told:
-            lines.append(ngettext(
-                "{count} person signed up will be told.",
-                "{count} people signed up will be told.",
-                told,
-            ).format(count=told))  # fmt: skip
-    await activity_form.drop(turn)
-    turn.schedule_changed = True
-    return Response(close_buttons=True).say(Reply("\n".join(lines)), await page(turn, activity))
-
-
-async def _after_capacity(turn: Turn, activity: Activity) -> list[str]:
-    """More places go to the waiting list at once; fewer take no one's place away."""
-    assert activity.id is not None
-    promoted = await enrolments.promote(turn.session, activity, turn.moment)
-    turn.notices_queued = bool(promoted)
-    lines = []
-    if promoted:
-        lines.append(ngettext(
-            "{count} person from the waiting list got a place and will be told.",
-            "{count} people from the waiting list got a place and will be told.",
-            len(promoted),
-        ).format(count=len(promoted)))  # fmt: skip
-    enrolled = (await enrolments.counts(turn.session, activity.id)).enrolled
-    if activity.capacity is not None and enrolled > activity.capacity:
-        lines.append(ngettext(
-            "{count} person is signed up, more than the places: nobody is removed, and new "
-            "sign-ups wait for a free place.",
-            "{count} people are signed up, more than the places: nobody is removed, and new "
-            "sign-ups wait for a free place.",
-            enrolled,
-        ).format(count=enrolled))  # fmt: skip
-    return lines

@@ -39,8 +39,9 @@ async def run(
     async with services.sessions() as session, session.begin():
         if not await first_delivery(session, sender_of(update), str(update.update_id)):
             return None
-        zone, moment = services.settings.timezone, services.clock()
-        turn = await activity_form.begin_turn(session, user.id, zone, moment)
+        settings, moment = services.settings, services.clock()
+        others = tuple(code for code in settings.languages if code != settings.default_language)
+        turn = await activity_form.begin_turn(session, user.id, settings.timezone, moment, others)
         with i18n.locale(services.settings.language_for(user.language_code)):
             response = await action(turn)
     # Only now that it is committed may the reminders and the outbox see the change.

@@ -11,6 +11,7 @@ from bot import i18n
 from bot.activity_text import describe_repeat, repeat_rule
 from db.models import Activity, ActivityDraft, Enrolment, Outbox, Resident, Rsvp
 from db.session import Sessions
+from tests.clock import Clock
 from tests.conftest import Bot
 from tests.fake_telegram import FakeBotAPI
 from tests.transcript import Person
@@ -126,6 +127,9 @@ async def test_an_organiser_creates_a_weekly_homework_group(
         org.says("Doposcuola 8-10 anni")
         await org.hears("Where does it take place?")
         org.says("Via Stuparich 18, Milano")
+        await org.hears("Describe the activity in a few lines", "or tap Skip")
+        assert org.buttons() == ["Skip", "✕ Cancel"]
+        org.says("Bring your  homework and a snack.\n\n\n\nParents pick the children up at 18:00.")
         await org.hears("When is the first date?", "24/11/2026 16:30")
         org.says("26/11/2030 16:30")
         await org.hears("How often does it take place?")
@@ -145,6 +149,8 @@ async def test_an_organiser_creates_a_weekly_homework_group(
         org.says("8-10")
         summary = await org.hears("Please check the new activity", "Doposcuola 8-10 anni")
         for line in [
+            "Bring your homework and a snack.",
+            "Parents pick the children up at 18:00.",
             "Kind: Homework group",
             "Place: Via Stuparich 18, Milano",
             f"First date: {FIRST_SHOWN}",
@@ -164,6 +170,10 @@ async def test_an_organiser_creates_a_weekly_homework_group(
         "Doposcuola 8-10 anni",
         "Via Stuparich 18, Milano",
     )
+    assert activity.description == (
+        "Bring your homework and a snack.\n\nParents pick the children up at 18:00."
+    )
+    assert activity.translations == {}
     assert (activity.starts_local, activity.repeat, activity.duration_minutes) == (
         FIRST,
         "weekly",
@@ -179,6 +189,41 @@ async def test_an_organiser_creates_a_weekly_homework_group(
         assert (await session.exec(select(ActivityDraft))).all() == []
 
 
+async def test_a_meeting_is_created_without_a_description(
+    telegram: FakeBotAPI, bot: Bot, sessions
+) -> None:
+    async with bot.running(organisers=ORGANISERS):
+        org = Person(telegram, ORGANISER, "en")
+        org.says("/newactivity")
+        await org.hears("What kind")
+        await org.taps("Meeting")
+        await org.hears("Type its title")
+        org.says("Assemblea di quartiere")
+        await org.hears("Where")
+        org.says("Piazza Leonardo da Vinci 1")
+        await org.hears("Describe the activity")
+        await org.taps("Skip")
+        await org.hears("When is the first date?")
+        org.says("26/11/2030 18:00")
+        await org.hears("How often")
+        await org.taps("Only once")
+        await org.hears("How long")
+        await org.taps("120 minutes")
+        await org.hears("How many places")
+        await org.taps("No limit")
+        summary = await org.hears("Please check the new activity", "Assemblea di quartiere")
+        lines = (summary.text or "").splitlines()
+        assert lines[:3] == [
+            "Please check the new activity:",
+            "Assemblea di quartiere",
+            "Kind: Meeting",
+        ]
+        await org.taps("Create")
+        await org.hears("Created: Assemblea di quartiere")
+    activity = await the_activity(sessions)
+    assert (activity.kind, activity.description, activity.translations) == ("meeting", "", {})
+
+
 async def test_an_identical_activity_is_not_created_twice(
     telegram: FakeBotAPI, bot: Bot, sessions
 ) -> None:
@@ -188,9 +233,13 @@ async def test_an_identical_activity_is_not_created_twice(
         org.says("/newactivity")
         await org.hears("What kind")
         await org.taps("Homework group")
-        for answer in ["Doposcuola 8-10", "Via Stuparich 18", "2030-11-26 16:30"]:
+        for answer in ["Doposcuola 8-10", "Via Stuparich 18"]:
             await org.hears()
             org.says(answer)
+        await org.hears("Describe the activity")
+        await org.taps("Skip")
+        await org.hears("When is the first date?")
+        org.says("2030-11-26 16:30")
         await org.hears("How often")
         await org.taps("Only once")
         await org.hears("How long")
@@ -231,6 +280,14 @@ async def test_bad_answers_are_asked_again_and_change_nothing(
         org.says("Doposcuola")
         await org.hears("Where")
         org.says("Via Stuparich 18")
+        await org.hears("Describe the activity")
+        org.says("x" * 1001)
+        await org.hears("That is 1001 characters long: please keep it within 1000.")
+        await org.hears("Describe the activity")
+        org.sends_sticker()
+        await org.hears("Please type it as text.")
+        await org.hears("Describe the activity")
+        org.says("For children from 8 to 10.")
         await org.hears("When is the first date?")
         for wrong, answer in [
             ("tomorrow at five", "I could not read that date"),
@@ -267,6 +324,7 @@ async def test_bad_answers_are_asked_again_and_change_nothing(
             "kind": "homework",
             "title": "Doposcuola",
             "place": "Via Stuparich 18",
+            "description": "For children from 8 to 10.",
             "when": "2030-11-26T16:30:00",
             "repeat": "weekly",
             "duration": 75,
@@ -440,6 +498,131 @@ async def test_a_new_time_or_place_is_told_to_everyone_signed_up_or_waiting(
         org.says("Doposcuola 8-10 del giovedì")
         await org.hears("Saved.")
         await ali.hears_nothing_more()  # a new title alone is not worth a message
+
+
+ARABIC_TITLE = "مجموعة الواجبات المدرسية"
+ARABIC_DESCRIPTION = "أحضروا واجباتكم المدرسية."
+
+
+async def test_an_arabic_text_written_through_change_is_what_arabic_residents_read(
+    telegram: FakeBotAPI, bot: Bot, sessions
+) -> None:
+    await homework_group(sessions, capacity=6, enrolled=[])
+    async with bot.running(organisers=ORGANISERS, clock=Clock("2030-11-20T10:00")):
+        org = Person(telegram, ORGANISER, "en")
+        await open_page(org)
+        await org.taps("Change")
+        await org.hears("What do you want to change in Doposcuola 8-10?")
+        assert org.buttons() == [
+            "Title",
+            "Description",
+            "Place",
+            "Date and time",
+            "Places",
+            "In another language",
+            "✕ Cancel",
+        ]
+        await org.taps("Description")
+        await org.hears("Type the new description.")
+        assert org.buttons() == ["✕ Cancel"]  # there is none to remove yet
+        org.says("x" * 1500)
+        await org.hears("That is 1500 characters long: please keep it within 1000.")
+        await org.hears("Type the new description.")
+        org.says("Bring your homework.")
+        await org.hears("Saved.")
+        await org.hears("Doposcuola 8-10\nBring your homework.\nStatus: active")
+
+        await org.taps("Change")
+        await org.hears("What do you want to change")
+        await org.taps("In another language")
+        # The default language (Italian here) is the main text: the others are offered.
+        await org.hears("In which language do you want to write Doposcuola 8-10?")
+        assert org.buttons() == ["English", "العربية", "✕ Cancel"]
+        await org.taps("العربية")
+        await org.hears("Type the title in العربية, or tap Skip.")
+        org.says("x" * 201)
+        await org.hears("That is 201 characters long: please keep it within 200.")
+        await org.hears("Type the title in العربية, or tap Skip.")
+        org.says(ARABIC_TITLE)
+        await org.hears("Type the description in العربية, or tap Skip.")
+    # The title waits in the draft while the bot restarts.
+    async with bot.running(organisers=ORGANISERS, clock=Clock("2030-11-20T10:00")):
+        org.says(ARABIC_DESCRIPTION)
+        await org.hears("Saved.")
+        await org.hears("Doposcuola 8-10\nBring your homework.\nAlso written in: العربية")
+
+        amina = Person(telegram, 5201, "ar")
+        amina.says("/start")
+        await amina.hears()
+        await amina.taps("العربية")
+        await amina.hears()
+        await amina.taps("نعم، أوافق")
+        await amina.hears()
+        amina.says("/activities")
+        await amina.hears(ARABIC_TITLE)
+        await amina.taps(ARABIC_TITLE)
+        await amina.hears(ARABIC_TITLE, ARABIC_DESCRIPTION)
+
+    activity = await the_activity(sessions)
+    assert activity.description == "Bring your homework."
+    assert activity.translations == {
+        "ar": {"title": ARABIC_TITLE, "description": ARABIC_DESCRIPTION}
+    }
+    async with sessions() as session:
+        assert (await session.exec(select(ActivityDraft))).all() == []
+
+
+async def test_skipping_every_text_in_a_language_removes_it_and_old_buttons_do_nothing(
+    telegram: FakeBotAPI, bot: Bot, sessions
+) -> None:
+    ids = await homework_group(sessions, capacity=6, enrolled=[])
+    async with sessions() as session, session.begin():
+        activity = await session.get(Activity, ids["activity"])
+        assert activity is not None
+        activity.description = "Bring your homework."
+        activity.translations = {
+            "ar": {"title": ARABIC_TITLE, "description": ARABIC_DESCRIPTION},
+            "en": {"title": "Homework club"},
+        }
+    async with bot.running(organisers=ORGANISERS, languages=("it", "en", "ar")):
+        org = Person(telegram, ORGANISER, "en")
+        await open_page(org, "Bring your homework.", "Also written in: العربية, English")
+        await org.taps("Change")
+        await org.hears("What do you want to change")
+        await org.taps("In another language")
+        picker = await org.hears("In which language")
+        arabic = (picker.reply_markup or {})["inline_keyboard"][1][0]["callback_data"]
+        await org.taps("العربية")
+        await org.hears("Type the title in العربية", f"Now: {ARABIC_TITLE}")
+        await org.taps("Skip")
+        await org.hears("Type the description in العربية", f"Now: {ARABIC_DESCRIPTION}")
+        await org.taps("Skip")
+        await org.hears("Saved.")
+        page = await org.hears("Also written in: English")
+        assert "العربية" not in (page.text or "")
+        await org.presses_data(arabic, on=picker)  # the language's button, pressed again
+        assert org.notices[-1] == STALE
+
+        await org.taps("Change", on=page)
+        await org.hears("What do you want to change")
+        await org.taps("Description")
+        await org.hears("Type the new description.")
+        await org.taps("Remove the description")
+        await org.hears("Saved.")
+        page = await org.hears("Doposcuola 8-10\nAlso written in: English\nStatus: active")
+
+    async with bot.running(organisers=ORGANISERS, languages=("en",), default_language="en"):
+        # With one language only, there is no other to write in, even with a forged press.
+        await open_page(org)
+        await org.taps("Change")
+        fields = await org.hears("What do you want to change")
+        assert "In another language" not in org.buttons(fields)
+        title = (fields.reply_markup or {})["inline_keyboard"][0][0]["callback_data"]
+        await org.presses_data(title.replace("field:title", "field:language"), on=fields)
+        assert org.notices[-1] == STALE
+
+    activity = await the_activity(sessions)
+    assert (activity.description, activity.translations) == ("", {"en": {"title": "Homework club"}})
 
 
 async def test_a_cancelled_date_is_told_to_everyone_with_a_place(

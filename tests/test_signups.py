@@ -99,6 +99,8 @@ async def organiser_creates_the_group(org: Person) -> None:
     org.says(TITLE)
     await org.hears("Where does it take place?")
     org.says("Via Stuparich 18, Milano")
+    await org.hears("Describe the activity")
+    await org.taps("Skip")
     await org.hears("When is the first date?")
     org.says("05/01/2027 16:30")
     await org.hears("How often does it take place?")
