@@ -68,14 +68,14 @@ async def take(session: AsyncSession, limit: int, after_id: int = 0) -> list[Que
     statement = (
         select(Outbox, Resident)
         .join(Resident, col(Resident.id) == col(Outbox.resident_id))
-        .where(Outbox.status == "queued", col(Outbox.id) > after_id)
+        # Only Telegram's for now; WhatsApp's wait for their own sender.
+        .where(Outbox.status == "queued", col(Outbox.id) > after_id, Resident.channel == "telegram")
         .order_by(col(Outbox.id))
         .limit(limit)
     )
     return [
         Queued(row, resident.channel_user_id, resident.language, _wanted(row, resident))
         for row, resident in (await session.exec(statement)).all()
-        if resident.channel == "telegram"
     ]
 
 
