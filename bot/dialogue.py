@@ -34,6 +34,10 @@ async def next_prompt(convo: Conversation) -> Reply:
     current = convo.intake
     if current is not None:
         return questions.render(current)
+    if resident.signup is not None:
+        question = await signup.current_question(convo)
+        if question is not None:
+            return question
     return menu()
 
 

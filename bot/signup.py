@@ -27,6 +27,20 @@ def ask_age() -> Reply:
     return Reply(_("How old is the child? Write the age in years, e.g. 9."))
 
 
+async def current_question(convo: Conversation) -> Reply | None:
+    """The question a half-answered sign-up waits on; None if it cannot go on any more."""
+    assert convo.resident is not None
+    draft = convo.resident.signup or {}
+    activity = await running_activity(convo, str(draft.get("activity")))
+    if activity is None:
+        convo.resident.signup = None
+        return None
+    age = draft.get("age")
+    if draft.get("step") == "group" and isinstance(age, int):
+        return await offer_groups(convo, age)
+    return ask_age() if draft.get("step") == "age" else ask_name(activity)
+
+
 async def begin(convo: Conversation, activity: Activity) -> Response:
     """The resident tapped "Sign up"."""
     resident = convo.resident
