@@ -24,10 +24,13 @@ async def coming_up(convo: Conversation) -> list[tuple[Activity, datetime]]:
     """The running activities and their next date, soonest first."""
     moment = convo.clock()
     statement = select(Activity).where(Activity.status == "active").order_by(col(Activity.id))
+    cancelled = await enrolments.called_off(convo.session)  # one query, not one per activity
     found = []
     for activity in (await convo.session.exec(statement)).all():
-        dates = await enrolments.upcoming(
-            convo.session, activity, convo.settings.timezone, moment, moment + AHEAD
+        assert activity.id is not None
+        skipped = cancelled.get(activity.id, set())
+        dates = enrolments.taking_place(
+            activity, skipped, convo.settings.timezone, moment, moment + AHEAD
         )
         if dates:
             found.append((activity, dates[0]))
@@ -144,8 +147,8 @@ async def leave(convo: Conversation, enrolment: Enrolment) -> Response:
     done = _("Done: {name} no longer has a place in {title}.").format(
         name=isolate(enrolment.name), title=title
     )
-    response = Response(chosen=_("Leave ({name})").format(name=enrolment.name), close_buttons=True)
-    response.outbox_news = bool(promoted)
+    chosen = _("Leave ({name})").format(name=enrolment.name)
+    response = Response(chosen=chosen, close_buttons=True, outbox_news=bool(promoted))
     return response.say(Reply(done))
 
 

@@ -8,15 +8,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import i18n
 from bot.config import Settings
 from db.models import Intake, Resident, SeenUpdate, now
-from db.session import Sessions
+from db.session import Sessions, insert_or_ignore
 
 SEEN_KEPT_FOR = timedelta(days=2)  # a re-delivery comes within seconds or hours, not days
 
@@ -90,12 +88,8 @@ async def conversation(
 
 async def first_delivery(session: AsyncSession, sender: Sender, update_key: str) -> bool:
     """Remember an update; False when it was handled before (Telegram delivered it again)."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = (
-        insert(SeenUpdate)
-        .values(channel=sender.channel, update_key=update_key, seen_at=now())
-        .on_conflict_do_nothing()
+    statement = insert_or_ignore(session, SeenUpdate).values(
+        channel=sender.channel, update_key=update_key, seen_at=now()
     )
     # A plain statement on the session's connection: the ORM has nothing to track here.
     connection = await session.connection()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -12,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import outbox
 from bot.activities import occurrences
+from bot.i18n import aware
 from db.models import Activity, Cancellation, Enrolment, Resident, Rsvp
 
 ENROLLED, WAITING = "enrolled", "waiting"
@@ -177,14 +179,26 @@ async def answer(
         existing.answered_at = utc(moment)
 
 
+async def called_off(
+    session: AsyncSession, activity_ids: Collection[int] | None = None
+) -> dict[int, set[datetime]]:
+    """The cancelled dates of some activities (None: of all), by activity, in UTC."""
+    statement = select(Cancellation.activity_id, Cancellation.occurrence)
+    if activity_ids is not None:
+        statement = statement.where(col(Cancellation.activity_id).in_(activity_ids))
+    found: dict[int, set[datetime]] = {}
+    for activity_id, moment in (await session.exec(statement)).all():
+        found.setdefault(activity_id, set()).add(utc(moment))
+    return found
+
+
 async def cancelled(session: AsyncSession, activity_id: int) -> set[datetime]:
-    statement = select(Cancellation.occurrence).where(Cancellation.activity_id == activity_id)
-    return {utc(moment) for moment in (await session.exec(statement)).all()}
+    return (await called_off(session, [activity_id])).get(activity_id, set())
 
 
 def utc(moment: datetime) -> datetime:
-    # SQLite hands timestamps back without their zone; everything is stored in UTC.
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    """A timestamp in UTC, as everything is stored (SQLite hands them back without a zone)."""
+    return aware(moment).astimezone(UTC)
 
 
 async def upcoming(
@@ -193,6 +207,13 @@ async def upcoming(
     """The occurrences still to come before `until`, without the cancelled ones."""
     assert activity.id is not None
     skipped = await cancelled(session, activity.id)
+    return taking_place(activity, skipped, zone, moment, until)
+
+
+def taking_place(
+    activity: Activity, skipped: set[datetime], zone: ZoneInfo, moment: datetime, until: datetime
+) -> list[datetime]:
+    """The occurrences between two instants that are not among the `skipped` (cancelled) ones."""
     return [
         when
         for when in occurrences(activity, zone, moment, until)

@@ -9,12 +9,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from db.models import Outbox, Resident, now
+from db.session import insert_or_ignore
 
 
 @dataclass(frozen=True)
@@ -32,8 +31,6 @@ async def queue(session: AsyncSession, messages: Sequence[Message]) -> int:
     """Add the messages whose key is new; how many were added."""
     if not messages:
         return 0
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     moment = now()
     rows = [
         {
@@ -48,7 +45,7 @@ async def queue(session: AsyncSession, messages: Sequence[Message]) -> int:
     ]
     # One statement run over all the rows: SQLAlchemy compiles it once and batches the rows,
     # where a statement with every row in its VALUES would be compiled anew each time.
-    statement = insert(Outbox).on_conflict_do_nothing().returning(col(Outbox.id))
+    statement = insert_or_ignore(session, Outbox).returning(col(Outbox.id))
     connection = await session.connection()
     return len((await connection.execute(statement, rows)).all())
 

@@ -18,10 +18,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import outbox
-from bot.activities import occurrences
 from bot.config import Settings
-from bot.enrolments import ENROLLED, occurrence_key, utc
-from db.models import Activity, Cancellation, Enrolment, Resident
+from bot.enrolments import ENROLLED, called_off, occurrence_key, taking_place
+from db.models import Activity, Enrolment, Resident
 
 log = logging.getLogger(__name__)
 
@@ -78,12 +77,10 @@ def slots(
     assert activity.id is not None
     widest = max(settings.reminder_offsets, default=timedelta(0))
     # Quiet hours move a reminder at most a day earlier.
-    window = occurrences(activity, settings.timezone, after, before + widest + timedelta(days=1))
+    latest = before + widest + timedelta(days=1)
     found = []
-    for occurrence in window:
-        occurrence = occurrence.astimezone(UTC)
-        if occurrence in cancelled:
-            continue
+    for local in taking_place(activity, cancelled, settings.timezone, after, latest):
+        occurrence = local.astimezone(UTC)
         for offset in settings.reminder_offsets:
             moment = send_time(occurrence, offset, settings.timezone, settings.quiet_hours)
             if after <= moment < before and moment < occurrence:
@@ -96,11 +93,7 @@ async def schedule(
 ) -> list[Slot]:
     """Every reminder of every running activity between two instants, in the order they go."""
     active = (await session.exec(select(Activity).where(Activity.status == "active"))).all()
-    cancelled: dict[int, set[datetime]] = {}
-    for activity_id, moment in (
-        await session.exec(select(Cancellation.activity_id, Cancellation.occurrence))
-    ).all():
-        cancelled.setdefault(activity_id, set()).add(utc(moment))
+    cancelled = await called_off(session)
     found: list[Slot] = []
     for activity in active:
         assert activity.id is not None

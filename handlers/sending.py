@@ -14,11 +14,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
-from bot import i18n, notices, outbox
+from bot import enrolments, i18n, notices, outbox
 from bot.desk import Desk
-from bot.enrolments import utc
 from bot.outgoing import Reply
-from db.models import Activity, Cancellation
+from db.models import Activity
 from handlers.telegram_render import send
 
 log = logging.getLogger(__name__)
@@ -196,10 +195,4 @@ async def _activities(session: AsyncSession, batch: list[outbox.Queued]) -> _Act
     wanted = {int(item.row.payload.get("activity", 0)) for item in batch}
     found = await session.exec(select(Activity).where(col(Activity.id).in_(wanted)))
     by_id = {activity.id: activity for activity in found.all() if activity.id is not None}
-    called_off: dict[int, set[datetime]] = {}
-    statement = select(Cancellation.activity_id, Cancellation.occurrence).where(
-        col(Cancellation.activity_id).in_(wanted)
-    )
-    for activity_id, occurrence in (await session.exec(statement)).all():
-        called_off.setdefault(activity_id, set()).add(utc(occurrence))
-    return _Activities(by_id, called_off)
+    return _Activities(by_id, await enrolments.called_off(session, wanted))
