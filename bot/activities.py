@@ -213,15 +213,7 @@ async def import_activities(session: AsyncSession, raws: list[dict[str, Any]]) -
     checked = [check(number, raw) for number, raw in enumerate(raws, 1)]
     created, unchanged = [], []
     for activity in checked:
-        existing = (
-            await session.exec(
-                select(Activity).where(
-                    Activity.kind == activity.kind,
-                    Activity.title == activity.title,
-                    Activity.starts_local == activity.starts_local,
-                )
-            )
-        ).first()
+        existing = await twin(session, activity)
         if existing is None:
             session.add(activity)
             created.append(activity)
@@ -229,6 +221,19 @@ async def import_activities(session: AsyncSession, raws: list[dict[str, Any]]) -
             unchanged.append(existing)
     await session.flush()
     return Imported(created, unchanged)
+
+
+async def twin(session: AsyncSession, activity: Activity) -> Activity | None:
+    """Another activity with the same kind, title and start: the same activity to organisers,
+    so an import skips it and the chat refuses to create or change one into it."""
+    statement = select(Activity).where(
+        Activity.kind == activity.kind,
+        Activity.title == activity.title,
+        Activity.starts_local == activity.starts_local,
+    )
+    if activity.id is not None:
+        statement = statement.where(Activity.id != activity.id)
+    return (await session.exec(statement)).first()
 
 
 async def all_activities(session: AsyncSession) -> list[Activity]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot import activity_form, enrolments, i18n
+from bot.activities import twin
 from bot.activity_answers import Invalid
 from bot.activity_form import Turn, button, cancel_row, stale
 from bot.activity_page import page
@@ -186,7 +187,7 @@ async def _save(turn: Turn, activity: Activity, field: str, value: object) -> Re
     setattr(
         activity, COLUMNS[field], datetime.fromisoformat(str(value)) if field == "when" else value
     )
-    if field in ("title", "when") and await activity_form.clash(turn.session, activity):
+    if field in ("title", "when") and await twin(turn.session, activity) is not None:
         activity.title, activity.starts_local = before
         raise Invalid(_("Another activity of this kind has this title and first date."))
     lines = [_("Saved.")]

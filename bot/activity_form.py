@@ -8,11 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import activity_answers as answers
-from bot.activities import KINDS
+from bot.activities import KINDS, twin
 from bot.activity_answers import Invalid
 from bot.activity_text import (
     KIND_LABELS,
@@ -88,18 +87,6 @@ def read(turn: Turn, step: str, text: str | None) -> object:
     if text is None:
         raise Invalid(_("Please type it as text."))
     return readers[step](text)
-
-
-async def clash(session: AsyncSession, activity: Activity) -> bool:
-    """Whether another activity has the same kind, title and start (they must differ)."""
-    statement = select(Activity.id).where(
-        Activity.kind == activity.kind,
-        Activity.title == activity.title,
-        Activity.starts_local == activity.starts_local,
-    )
-    if activity.id is not None:
-        statement = statement.where(Activity.id != activity.id)
-    return (await session.exec(statement)).first() is not None
 
 
 # -- the draft ---------------------------------------------------------------------------------
@@ -272,7 +259,7 @@ async def _create(turn: Turn, draft: ActivityDraft) -> Response:
         draft.revision += 1
         text = _("That moment has already passed: please type a date to come.")
         return Response(close_buttons=True).say(Reply(text), prompt(draft, turn.zone))
-    if await clash(turn.session, activity):
+    if await twin(turn.session, activity) is not None:
         await drop(turn)
         text = _("There is already an activity of this kind called “{title}” starting then. "
                  "Nothing was created.")  # fmt: skip
