@@ -9,22 +9,14 @@ from sqlmodel import select
 from telegram.ext import Application
 
 from bot import enrolments, i18n
-from bot.i18n import _
 from db.models import Activity, Enrolment, Outbox, Resident, Rsvp
 from db.session import Sessions
 from tests.clock import ROME, Clock, at
 from tests.conftest import Bot
 from tests.fake_telegram import FakeBotAPI
-from tests.transcript import Person
+from tests.transcript import Person, said
 
 TITLE = "Doposcuola 8-10 anni"
-NAMES = {"it": "Italiano", "en": "English", "ar": "العربية"}
-
-
-def said(language: str, message: str) -> str:
-    """A message id as a resident of that language reads it."""
-    with i18n.locale(language):
-        return _(message)
 
 
 async def add_activities(sessions: Sessions) -> None:
@@ -59,16 +51,6 @@ async def add_activities(sessions: Sessions) -> None:
                 ),
             ]
         )
-
-
-async def ready(person: Person, language: str) -> None:
-    """The resident picks their language and accepts the privacy notice."""
-    person.says("/start")
-    await person.hears(said(language, "Hello! Which language do you want to use?"))
-    await person.taps(NAMES[language])
-    await person.hears()
-    await person.taps(said(language, "Yes, I agree"))
-    await person.hears(said(language, "What do you need help with?"))
 
 
 async def sign_up_child(person: Person, language: str, child: str, age: int) -> str:
@@ -139,7 +121,7 @@ async def test_seven_parents_for_six_places_one_leaves_and_the_seventh_is_told(
     async with running as application:
         await organiser_creates_the_group(org)
         for parent, language, child in parents[:6]:
-            await ready(parent, language)
+            await parent.is_ready(language)
             done = await sign_up_child(parent, language, child, 9)
             template = said(
                 language,
@@ -147,7 +129,7 @@ async def test_seven_parents_for_six_places_one_leaves_and_the_seventh_is_told(
             )
             assert template.split("{name}")[0] in done and child in done
         seventh, language, child = parents[6]
-        await ready(seventh, language)
+        await seventh.is_ready(language)
         waiting = await sign_up_child(seventh, language, child, 9)
         assert "is full" in waiting and "number 1 on the waiting list" in waiting
 
@@ -224,7 +206,7 @@ async def test_the_bot_offers_the_group_that_fits_the_age(
     await add_activities(sessions)
     ada = Person(telegram, 2101, "en")
     async with bot.running(clock=Clock("2027-01-04T10:00")):
-        await ready(ada, "en")
+        await ada.is_ready("en")
         ada.says("/activities")
         await ada.hears("Laboratorio teatrale", "Doposcuola medie", TITLE)
         await ada.taps(TITLE)
@@ -275,7 +257,7 @@ async def test_stop_silences_reminders_until_start(
     ada, bea = Person(telegram, 2201, "en"), Person(telegram, 2202, "en")
     async with bot.running(clock=clock) as application:
         for person, child in ((ada, "Ann"), (bea, "Bob")):
-            await ready(person, "en")
+            await person.is_ready("en")
             await sign_up_child(person, "en", child, 8)
         ada.says("/stop")
         await ada.hears("no more reminders")
@@ -297,7 +279,7 @@ async def test_a_resident_who_blocked_the_bot_is_not_tried_again(
     clock = Clock("2027-01-04T10:00")
     ada = Person(telegram, 2301, "en")
     async with bot.running(clock=clock) as application:
-        await ready(ada, "en")
+        await ada.is_ready("en")
         await sign_up_child(ada, "en", "Ann", 8)
         telegram.block(ada.user.id)
         clock.set("2027-01-04T16:30", application)
@@ -330,7 +312,7 @@ async def test_a_reminder_during_a_stop_goes_out_once_within_the_grace_window(
     clock = Clock("2027-01-04T10:00")
     ada = Person(telegram, 2401, "en")
     async with bot.running(clock=clock):
-        await ready(ada, "en")
+        await ada.is_ready("en")
         await sign_up_child(ada, "en", "Ann", 8)
     # Stopped over Monday 16:30; started again 40 minutes later, then once more.
     clock.set("2027-01-04T17:10")
@@ -355,7 +337,7 @@ async def test_reminders_keep_local_time_across_the_change_to_summer_time(
     clock = Clock("2027-03-22T10:00")
     ada = Person(telegram, 2501, "en")
     async with bot.running(clock=clock) as application:
-        await ready(ada, "en")
+        await ada.is_ready("en")
         await sign_up_child(ada, "en", "Ann", 8)
         # Clocks go forward on Sunday 28 March: Tuesday 30 March is still at 16:30.
         clock.set("2027-03-22T16:30", application)
@@ -374,9 +356,9 @@ async def test_cancelling_a_date_tells_everyone_with_a_place(
     clock = Clock("2027-01-04T10:00")
     ada, ali = Person(telegram, 2601, "en"), Person(telegram, 2602, "ar")
     async with bot.running(clock=clock) as application:
-        await ready(ada, "en")
+        await ada.is_ready("en")
         await sign_up_child(ada, "en", "Ann", 8)
-        await ready(ali, "ar")
+        await ali.is_ready("ar")
         await sign_up_child(ali, "ar", "Ali", 9)
         async with sessions() as session, session.begin():
             activity = await session.get(Activity, 1)
@@ -401,9 +383,9 @@ async def test_mydata_shows_the_places_and_delete_gives_them_to_whoever_waits(
         activity.capacity = 1
     ada, bea = Person(telegram, 2701, "en"), Person(telegram, 2702, "en")
     async with bot.running(clock=Clock("2027-01-04T10:00")):
-        await ready(ada, "en")
+        await ada.is_ready("en")
         await sign_up_child(ada, "en", "Ann", 8)
-        await ready(bea, "en")
+        await bea.is_ready("en")
         assert "number 1 on the waiting list" in await sign_up_child(bea, "en", "Bob", 9)
 
         ada.says("/mydata")
@@ -435,7 +417,7 @@ async def test_a_network_fault_or_a_429_delays_a_reminder_but_never_loses_or_rep
     clock = Clock("2027-01-04T10:00")
     ada = Person(telegram, 2801, "en")
     async with bot.running(clock=clock) as application:
-        await ready(ada, "en")
+        await ada.is_ready("en")
         await sign_up_child(ada, "en", "Ann", 8)
         telegram.fail_next("sendMessage", 502)
         clock.set("2027-01-04T16:30", application)

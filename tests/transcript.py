@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from bot import i18n
+from bot.i18n import _
 from tests.fake_telegram import FakeBotAPI, SentMessage, User
 
 
@@ -24,6 +26,15 @@ class Person:
     def says(self, text: str, reply_to: SentMessage | None = None) -> None:
         """Write; with `reply_to`, as a reply to that message of the bot's."""
         self.telegram.push_text(self.user, text, reply_to=reply_to)
+
+    async def is_ready(self, language: str) -> None:
+        """Start the bot, pick `language` and accept the privacy notice, up to the menu."""
+        self.says("/start")
+        await self.hears(said(language, "Hello! Which language do you want to use?"))
+        await self.taps(i18n.language_name(language))
+        await self.hears()
+        await self.taps(said(language, "Yes, I agree"))
+        await self.hears(said(language, "What do you need help with?"))
 
     def sends_sticker(self) -> None:
         self.telegram.push_sticker(self.user)
@@ -87,6 +98,12 @@ class Person:
 
     def buttons(self, message: SentMessage | None = None) -> list[str]:
         return [b["text"] for b in _buttons(message or self.latest_with_buttons())]
+
+
+def said(language: str, message: str) -> str:
+    """A message id as a person of that language reads it."""
+    with i18n.locale(language):
+        return _(message)
 
 
 def _buttons(message: SentMessage) -> list[dict[str, str]]:
