@@ -26,3 +26,11 @@ def sender_of(update: Update) -> Sender:
     user = update.effective_user
     assert user is not None
     return Sender("telegram", str(user.id), user.language_code)
+
+
+def wake(context: ContextTypes.DEFAULT_TYPE, service: str) -> None:
+    """Tell a background service ("outbox", "reminders") it has news, if it runs (it is started
+    after the handlers can already be called)."""
+    found = context.bot_data.get(service)
+    if found is not None:
+        found.wake()

@@ -21,7 +21,7 @@ from bot.desk import Desk
 from bot.i18n import _
 from bot.outgoing import Response
 from handlers import resident
-from handlers.context import desk, sender_of
+from handlers.context import desk, sender_of, wake
 from handlers.telegram_render import send_all, settle_press
 
 Action = Callable[[Turn], Awaitable[Response]]
@@ -45,10 +45,10 @@ async def run(
         with i18n.locale(services.settings.language_for(user.language_code)):
             response = await action(turn)
     # Only now that it is committed may the reminders and the outbox see the change.
-    if turn.schedule_changed and "reminders" in context.bot_data:
-        context.bot_data["reminders"].wake()
-    if turn.notices_queued and "outbox" in context.bot_data:
-        context.bot_data["outbox"].wake()
+    if turn.schedule_changed:
+        wake(context, "reminders")
+    if turn.notices_queued:
+        wake(context, "outbox")
     return response
 
 

@@ -18,7 +18,7 @@ from telegram.ext import (
 from bot import agenda, dialogue
 from bot.conversation import Conversation, conversation
 from bot.outgoing import Response
-from handlers.context import desk, membership, sender_of
+from handlers.context import desk, membership, sender_of, wake
 from handlers.group import post_pending_cards
 from handlers.telegram_render import send_all, settle_press
 from handlers.volunteer import relay_to_volunteer
@@ -93,8 +93,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def after(context: ContextTypes.DEFAULT_TYPE, response: Response) -> None:
     """What has to happen once the resident has their answer."""
-    if response.outbox_news and "outbox" in context.bot_data:
-        context.bot_data["outbox"].wake()
+    if response.outbox_news:
+        wake(context, "outbox")
     if response.case_opened:
         # In the background: a group's pace (20 messages a minute) must not hold up the
         # resident's next answer, nor anyone else's.
