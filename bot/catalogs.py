@@ -7,6 +7,7 @@ import datetime
 import gettext
 import io
 import re
+import struct
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -16,7 +17,7 @@ from string import Formatter
 from babel.core import Locale, UnknownLocaleError
 from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import extract_from_dir
-from babel.messages.mofile import write_mo
+from babel.messages.mofile import read_mo, write_mo
 from babel.messages.plurals import get_plural
 from babel.messages.pofile import PoFileError, escape, read_po, write_po
 
@@ -95,6 +96,26 @@ def render_mo(catalog: Catalog) -> bytes:
     buffer = io.BytesIO()
     write_mo(buffer, catalog, use_fuzzy=False)
     return buffer.getvalue()
+
+
+def mo_content(data: bytes) -> tuple[list[tuple[str, str]], list[tuple[str, str, str]]]:
+    """What a .mo says: its header and its messages, not the version of the tool that wrote it."""
+    catalog = read_mo(io.BytesIO(data))
+    headers = [(name, value) for name, value in catalog.mime_headers if name != "Generated-By"]
+    messages = sorted(
+        (message.context or "", repr(message.id), repr(message.string))
+        for message in catalog
+        if message.id
+    )
+    return headers, messages
+
+
+def mo_is_current(path: Path, catalog: Catalog) -> bool:
+    """Whether a compiled file says what the catalog says (an unreadable one does not)."""
+    try:
+        return mo_content(path.read_bytes()) == mo_content(render_mo(catalog))
+    except (OSError, ValueError, struct.error, UnicodeDecodeError):
+        return False
 
 
 def write_if_changed(path: Path, data: bytes) -> bool:
@@ -191,8 +212,12 @@ def compile_all(root: Path) -> list[str]:
     changed = []
     for language in present_languages(root):
         path = po_path(root, language)
-        if write_if_changed(path.with_suffix(".mo"), render_mo(load(root, path, language))):
-            changed.append(language)
+        catalog = load(root, path, language)
+        mo = path.with_suffix(".mo")
+        if mo.exists() and mo_is_current(mo, catalog):
+            continue  # a newer Babel alone would only change the Generated-By line
+        write_if_changed(mo, render_mo(catalog))
+        changed.append(language)
     return changed
 
 
@@ -284,8 +309,17 @@ def check_message(
         return [*problems, f"{label}: unbalanced braces in msgid ({exc})"]
 
 
+def first_difference(expression: str, reference: str) -> tuple[int, int, int] | None:
+    """The first n (0 <= n < PLURAL_SAMPLE) where two plural expressions pick different forms."""
+    ours, theirs = gettext.c2py(expression), gettext.c2py(reference)
+    for n in range(PLURAL_SAMPLE):
+        if ours(n) != theirs(n):
+            return n, ours(n), theirs(n)
+    return None
+
+
 def check_header(catalog: Catalog, language: str, rule: tuple[int, str]) -> list[str]:
-    """Problems of the header: fuzzy, plural count differing from Babel's, invalid expression."""
+    """Problems of the header: fuzzy, a plural rule other than Babel's, an invalid expression."""
     problems = ["header is fuzzy (remove the fuzzy flag)"] if catalog.fuzzy else []
     if catalog.num_plurals != rule[0]:
         problems.append(
@@ -293,9 +327,17 @@ def check_header(catalog: Catalog, language: str, rule: tuple[int, str]) -> list
             f"nplurals={rule[0]} for {language!r} (plural={rule[1]})"
         )
     try:
-        gettext.c2py(catalog.plural_expr)
+        difference = first_difference(catalog.plural_expr, rule[1])
     except ValueError as exc:
         problems.append(f"invalid Plural-Forms expression {catalog.plural_expr!r} ({exc})")
+        return problems
+    # The same count with a different rule would put the translators' forms on the wrong numbers.
+    if difference is not None and catalog.num_plurals == rule[0]:
+        n, ours, babel = difference
+        problems.append(
+            f"Plural-Forms picks form {ours} for n={n}, Babel picks form {babel} for "
+            f"{language!r} (plural={rule[1]})"
+        )
     return problems
 
 
@@ -327,7 +369,7 @@ def check_language(root: Path, language: str, template: Catalog) -> list[str]:
     mo = path.with_suffix(".mo")
     if not mo.exists():
         lines.append(f"{relative(root, mo)}: missing (run compile)")
-    elif mo.read_bytes() != render_mo(catalog):
+    elif not mo_is_current(mo, catalog):
         lines.append(f"{relative(root, mo)}: out of date with {path.name} (run compile)")
     return lines
 

@@ -6,6 +6,7 @@ import gettext
 import re
 from pathlib import Path
 
+import babel.messages.catalog
 import pytest
 
 from bot import catalogs
@@ -39,21 +40,27 @@ TRANSLATIONS: dict[str, dict[tuple[str | None, str], str | tuple[str, ...]]] = {
     "it": {
         (None, "Housing help"): "Aiuto per la casa",
         (None, "Case {number}"): "Pratica {number}",
-        (None, CASES[0]): ("{count} pratica aperta", "{count} pratiche aperte"),
+        # CLDR 48: one, many (multiples of a million), other.
+        (None, CASES[0]): (
+            "{count} pratica aperta",
+            "{count} pratiche aperte",
+            "{count} pratiche aperte",
+        ),
         ("button", "Open"): "Apri",
-        ("volunteer", PEOPLE[0]): ("{count} volontario", "{count} volontari"),
+        ("volunteer", PEOPLE[0]): ("{count} volontario", "{count} volontari", "{count} volontari"),
         (None, "Hello %(name)s"): "Ciao %(name)s",
     },
     "ar": {
         (None, "Housing help"): "مساعدة في السكن",
         (None, "Case {number}"): "الحالة {number}",
-        # Forms 0, 1 and 2 cover exactly 0, 1 and 2: they may leave the count out.
+        # Forms 0, 1 and 2 cover exactly 0, 1 and 2: they may leave the count out. Form 4 is
+        # CLDR's "many" (11-99, accusative), form 5 its "other" (100-102, genitive).
         (None, CASES[0]): (
             "لا توجد حالات مفتوحة",
             "حالة مفتوحة واحدة",
             "حالتان مفتوحتان",
             "{count} حالات مفتوحة",
-            "{count} حالة مفتوحة",
+            "{count} حالةً مفتوحةً",
             "{count} حالة مفتوحة",
         ),
         ("button", "Open"): "افتح",
@@ -172,6 +179,33 @@ def test_compile_is_deterministic_and_loadable(root: Path) -> None:
         arabic = gettext.GNUTranslations(fileobj)
     assert arabic.ngettext(*CASES, 2) == "حالتان مفتوحتان"
     assert arabic.ngettext(*CASES, 7) == "{count} حالات مفتوحة"
+    assert arabic.npgettext("volunteer", *PEOPLE, 15) == "{count} متطوعًا"
+    assert arabic.npgettext("volunteer", *PEOPLE, 101) == "{count} متطوع"
+    italian = gettext.GNUTranslations(catalogs.po_path(root, "it").with_suffix(".mo").open("rb"))
+    assert italian.npgettext("volunteer", *PEOPLE, 1_000_000) == "{count} volontari"
+
+
+def test_a_newer_babel_does_not_make_the_mo_stale(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The .mo is compared by what it says, not by the Generated-By line of the tool's version."""
+    mo = catalogs.po_path(root, "it").with_suffix(".mo")
+    written = mo.read_bytes()
+    monkeypatch.setattr(babel.messages.catalog, "VERSION", "99.0.0")
+    catalog = catalogs.load(root, catalogs.po_path(root, "it"), "it")
+    assert catalogs.render_mo(catalog) != written
+    assert catalogs.check(root) == []
+    assert catalogs.compile_all(root) == []
+    assert mo.read_bytes() == written
+
+
+def test_unreadable_mo_is_stale(root: Path) -> None:
+    catalogs.po_path(root, "en").with_suffix(".mo").write_bytes(b"not a catalog")
+    assert catalogs.check(root, ["en"]) == [
+        "locales/en/LC_MESSAGES/messages.mo: out of date with messages.po (run compile)"
+    ]
+    assert catalogs.compile_all(root) == ["en"]
+    assert catalogs.check(root, ["en"]) == []
 
 
 def test_language_without_catalog(root: Path) -> None:
@@ -238,7 +272,9 @@ def test_french_singular_form_covers_zero_and_one(root: Path) -> None:
     catalogs.init(root, "fr")
     for (context, msgid), string in TRANSLATIONS["it"].items():
         set_translation(root, "fr", msgid, string, context)
-    set_translation(root, "fr", CASES[0], ("Un cas ouvert", "{count} cas ouverts"))
+    set_translation(
+        root, "fr", CASES[0], ("Un cas ouvert", "{count} de cas ouverts", "{count} cas ouverts")
+    )
     catalogs.compile_all(root)
     assert catalogs.check(root, ["fr"]) == [
         'locales/fr/LC_MESSAGES/messages.po: msgid "{count} open case" plural form 0: '
@@ -269,6 +305,34 @@ def test_plural_forms_header_differs_from_babel(root: Path) -> None:
         f'{AR}: msgid "{{count}} open case": has 2 plural forms, Babel expects 6',
         f'{AR}: msgid "{{count}} volunteer" (context "volunteer"): has 2 plural forms, '
         "Babel expects 6",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("language", "rule", "problem"),
+    [
+        # Babel 2.18's Arabic rule, which swapped CLDR's "many" (11-99) and "other" (100-102).
+        (
+            "ar",
+            "(n==0 ? 0 : n==1 ? 1 : n==2 ? 2 : n%100>=3 && n%100<=10 ? 3 : "
+            "n%100>=0 && n%100<=2 ? 4 : 5)",
+            "picks form 5 for n=11, Babel picks form 4",
+        ),
+        # Right count, "many" never chosen: a million requests would read the "other" text.
+        ("it", "(n == 1 ? 0 : n == 0 ? 1 : 2)", "picks form 1 for n=0, Babel picks form 2"),
+    ],
+)
+def test_plural_rule_differs_from_babel(root: Path, language: str, rule: str, problem: str) -> None:
+    path = catalogs.po_path(root, language)
+    catalog = catalogs.load(root, path, language)
+    nplurals = catalogs.plural_rule(language)[0]
+    catalog.mime_headers = [("Plural-Forms", f"nplurals={nplurals}; plural={rule};")]
+    path.write_bytes(catalogs.render_po(catalog))
+    catalogs.compile_all(root)
+    expected = catalogs.plural_rule(language)[1]
+    assert catalogs.check(root, [language]) == [
+        f"{catalogs.relative(root, path)}: Plural-Forms {problem} for {language!r} "
+        f"(plural={expected})"
     ]
 
 
