@@ -93,7 +93,7 @@ def _in_language_prompt(draft: ActivityDraft, activity: Activity) -> Reply:
         if field == "title"
         else _("Type the description in {language}, or tap Skip.")
     )
-    lines = [question.format(language=i18n.language_name(code))]
+    lines = [question.format(language=isolate(i18n.language_name(code)))]
     written = activity.translations.get(code, {}).get(field)
     if written:  # what is there now is replaced, or dropped by Skip
         shown = isolate(written) if field == "title" else written  # a description has lines

@@ -6,8 +6,6 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from babel.dates import get_day_names
-
 from bot import i18n
 from bot.i18n import N_, _, isolate, ngettext
 from db.models import Activity
@@ -19,12 +17,44 @@ KIND_LABELS = {
     "meeting": N_("Meeting"),
 }
 # The week of the month of a start, as RFC 5545 counts it: a 5th week is the month's last.
+# One message per weekday: in many languages the ordinal agrees with the weekday's gender
+# ("la prima domenica", "il primo martedì").
 MONTHLY_ON = {
-    1: N_("Every month on the first {weekday}"),
-    2: N_("Every month on the second {weekday}"),
-    3: N_("Every month on the third {weekday}"),
-    4: N_("Every month on the fourth {weekday}"),
-    -1: N_("Every month on the last {weekday}"),
+    (1, "MO"): N_("Every month on the first Monday"),
+    (1, "TU"): N_("Every month on the first Tuesday"),
+    (1, "WE"): N_("Every month on the first Wednesday"),
+    (1, "TH"): N_("Every month on the first Thursday"),
+    (1, "FR"): N_("Every month on the first Friday"),
+    (1, "SA"): N_("Every month on the first Saturday"),
+    (1, "SU"): N_("Every month on the first Sunday"),
+    (2, "MO"): N_("Every month on the second Monday"),
+    (2, "TU"): N_("Every month on the second Tuesday"),
+    (2, "WE"): N_("Every month on the second Wednesday"),
+    (2, "TH"): N_("Every month on the second Thursday"),
+    (2, "FR"): N_("Every month on the second Friday"),
+    (2, "SA"): N_("Every month on the second Saturday"),
+    (2, "SU"): N_("Every month on the second Sunday"),
+    (3, "MO"): N_("Every month on the third Monday"),
+    (3, "TU"): N_("Every month on the third Tuesday"),
+    (3, "WE"): N_("Every month on the third Wednesday"),
+    (3, "TH"): N_("Every month on the third Thursday"),
+    (3, "FR"): N_("Every month on the third Friday"),
+    (3, "SA"): N_("Every month on the third Saturday"),
+    (3, "SU"): N_("Every month on the third Sunday"),
+    (4, "MO"): N_("Every month on the fourth Monday"),
+    (4, "TU"): N_("Every month on the fourth Tuesday"),
+    (4, "WE"): N_("Every month on the fourth Wednesday"),
+    (4, "TH"): N_("Every month on the fourth Thursday"),
+    (4, "FR"): N_("Every month on the fourth Friday"),
+    (4, "SA"): N_("Every month on the fourth Saturday"),
+    (4, "SU"): N_("Every month on the fourth Sunday"),
+    (-1, "MO"): N_("Every month on the last Monday"),
+    (-1, "TU"): N_("Every month on the last Tuesday"),
+    (-1, "WE"): N_("Every month on the last Wednesday"),
+    (-1, "TH"): N_("Every month on the last Thursday"),
+    (-1, "FR"): N_("Every month on the last Friday"),
+    (-1, "SA"): N_("Every month on the last Saturday"),
+    (-1, "SU"): N_("Every month on the last Sunday"),
 }
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 _MONTHLY_RULE = re.compile(r"FREQ=MONTHLY;BYDAY=(\+?[1-4]|-1)(MO|TU|WE|TH|FR|SA|SU)")
@@ -48,8 +78,7 @@ def describe_repeat(repeat: str, start: datetime) -> str:
     found = _MONTHLY_RULE.fullmatch(repeat.removeprefix("RRULE:"))
     if found is None:
         return isolate(repeat)  # an RRULE from an organiser's file, shown as written
-    weekday = get_day_names("wide", locale=i18n.current_language())[WEEKDAYS.index(found[2])]
-    return _(MONTHLY_ON[int(found[1])]).format(weekday=weekday)
+    return _(MONTHLY_ON[int(found[1]), found[2]])
 
 
 def own_words(activity: Activity) -> list[str]:
@@ -59,7 +88,7 @@ def own_words(activity: Activity) -> list[str]:
         lines.append(activity.description)
     written = [code for code, texts in activity.translations.items() if any(texts.values())]
     if written:
-        names = ", ".join(i18n.language_name(code) for code in sorted(written))
+        names = i18n.format_list(isolate(i18n.language_name(code)) for code in sorted(written))
         lines.append(_("Also written in: {languages}").format(languages=names))
     return lines
 

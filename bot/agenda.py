@@ -46,13 +46,12 @@ async def listing(convo: Conversation) -> Reply:
     buttons = []
     for number, (activity, when) in enumerate(found, 1):
         title = title_in(activity, i18n.current_language())
-        line = (
-            f"{number}. {isolate(title)} · {i18n.format_occurrence(when, convo.settings.timezone)}"
-        )
+        when_text = i18n.format_occurrence(when, convo.settings.timezone)
+        line = f"{i18n.numbered(number, title)} · {when_text}"
         if activity.id in mine:
             line += " · " + _("you are signed up")
         lines.append(line)
-        buttons.append((Button(f"{number}. {title}", f"a:show:{activity.id}"),))
+        buttons.append((Button(i18n.numbered(number, title), f"a:show:{activity.id}"),))
     lines.append(_("Tap one to see it and sign up."))
     return Reply("\n".join(lines), tuple(buttons))
 
@@ -90,7 +89,7 @@ async def details(convo: Conversation, activity: Activity) -> Reply:
     if not mine or activity.kind == "homework":  # a parent may sign up another child
         buttons.insert(0, (Button(_("Sign up"), f"a:join:{activity.id}"),))
     buttons.append((Button(_("Add to calendar"), f"a:ics:{activity.id}"),))
-    buttons.append((Button(_("← All activities"), "a:list"),))
+    buttons.append((Button(_("« All activities"), "a:list"),))
     return Reply("\n".join(lines), tuple(buttons))
 
 

@@ -41,7 +41,7 @@ HEADER = (
 # to it (English "One case", Arabic's zero/one/two forms). Which placeholder is "the count" is
 # decided by name; the numbers a form covers are found by evaluating the catalog's plural
 # expression for every n below PLURAL_SAMPLE.
-COUNT_NAMES = ("count", "n", "num", "number")
+COUNT_NAMES = ("count", "n", "num", "number", "age")
 PLURAL_SAMPLE = 10_000
 PERCENT_RE = re.compile(r"%%|%\((?P<name>[^)]*)\)[#0 +-]*\d*(?:\.\d+)?(?P<type>[diouxXeEfFgGcrsa])")
 

@@ -47,7 +47,7 @@ def card(case: Case, moment: datetime, holder: str | None = None) -> Reply:
         _("District: {district}").format(
             district=display_answer(district, case.district) if district and case.district else "–"
         ),
-        _("Language: {language}").format(language=i18n.language_name(case.language)),
+        _("Language: {language}").format(language=isolate(i18n.language_name(case.language))),
         _("Urgency: {urgency}").format(urgency=option_label(urgency) if urgency else "–"),
         ngettext(
             "Household: {count} person", "Household: {count} people", case.household_size or 0
@@ -125,7 +125,9 @@ async def details(session: AsyncSession, case: Case) -> Reply:
         "",
         *answer_lines(case.kind, case.details),
         "",
-        _("The resident writes in {language}.").format(language=i18n.language_name(case.language)),
+        _("The resident writes in {language}.").format(
+            language=isolate(i18n.language_name(case.language))
+        ),
     ]
     resident = await session.get(Resident, case.resident_id) if case.resident_id else None
     if resident is None:

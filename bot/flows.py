@@ -138,7 +138,9 @@ HOUSING = Flow(
         Step(
             key="contact_time",
             question=N_("When is the best time for a volunteer to write to you?"),
-            label=N_("Best time for a volunteer to write"),
+            # TRANSLATORS: the resident reads it in their summary, the volunteer in the request's
+            # details: say it so that it fits both (not "to write to you").
+            label=N_("Best time to get in touch"),
             kind=AnswerKind.CHOICE,
             options=(
                 Option("morning", N_("Morning")),

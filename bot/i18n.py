@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, date, datetime
@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date, format_datetime, format_time, get_datetime_format
+from babel.lists import format_list as babel_format_list
 from babel.support import NullTranslations, Translations
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
@@ -26,6 +27,8 @@ KNOWN_LANGUAGES = (
 # First/second strong isolate marks keep Latin values (case numbers, addresses) readable inside
 # right-to-left sentences.
 FSI, LRI, PDI = "\u2068", "\u2066", "\u2069"
+# A right-to-left mark sets the direction of a line that starts with a number.
+RLM = "\u200f"
 _COMMAND = re.compile(r"(?<![\w/])/[a-z]+")
 
 _current: ContextVar[str] = ContextVar("locale", default="en")
@@ -65,6 +68,12 @@ def ngettext(singular: str, plural: str, count: int) -> str:
     return _directional(catalog(_current.get()).ngettext(singular, plural, count))
 
 
+def pgettext(context: str, message: str) -> str:
+    """Translate a message id that reads differently in another place (the context says where)."""
+    # Babel types it `str | object` (a missing entry returns the message id, a str).
+    return _directional(str(catalog(_current.get()).pgettext(context, message)))
+
+
 def _directional(text: str) -> str:
     # In right-to-left text a command such as /start would be shown as "start/".
     if not is_rtl():
@@ -90,6 +99,16 @@ def isolate(value: object) -> str:
     """Wrap a value so that right-to-left text around it cannot reorder its characters."""
     text = str(value)
     return f"{FSI}{text}{PDI}" if is_rtl() else text
+
+
+def numbered(number: int, text: str) -> str:
+    """An item of a numbered list ("2. Theatre lab"), the number on the right in Arabic and Urdu."""
+    return f"{RLM}{number}. {isolate(text)}" if is_rtl() else f"{number}. {text}"
+
+
+def format_list(items: Iterable[str]) -> str:
+    """Items joined as the current language joins them ("halal e vegetariano", "حلال ونباتي")."""
+    return babel_format_list(list(items), locale=_current.get())
 
 
 def language_name(language: str) -> str:

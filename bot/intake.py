@@ -27,6 +27,8 @@ from bot.questions import (
 from db.models import Intake
 
 MAX_TEXT = 200  # longer text is never a valid answer to any step
+# What people put between numbers they type ("3, 8, 12"), the Arabic comma and semicolon included.
+SEPARATORS = ",;.،؛"
 
 
 class Outcome(Enum):
@@ -95,7 +97,7 @@ def _typed_choice(intake: Intake, step: Step | None, text: str) -> str | None:
 
 def _typed_options(step: Step, text: str) -> list[str] | None:
     numbers = re.findall(r"\d+", text)
-    if not numbers or re.sub(r"[\d\s,;.]", "", text):
+    if not numbers or re.sub(rf"[\d\s{SEPARATORS}]", "", text):
         return None
     indexes = {int(n) for n in numbers}
     if not all(1 <= i <= len(step.options) for i in indexes):
@@ -126,7 +128,7 @@ def _typed_number(intake: Intake, step: Step, text: str) -> Result:
 
 
 def _typed_ages(intake: Intake, step: Step, text: str) -> Result:
-    if not re.fullmatch(r"[\d\s,;.]+", text):
+    if not re.fullmatch(rf"[\d\s{SEPARATORS}]+", text):
         return _invalid(intake, _number_hint(intake, step))
     ages = [int(n) for n in re.findall(r"\d+", text)]
     if not ages or not all(step.minimum <= age <= step.maximum for age in ages):

@@ -8,7 +8,7 @@ from datetime import UTC
 from bot import activity_change, activity_form, enrolments, i18n
 from bot.activity_form import Turn, stale
 from bot.activity_page import activity_list, next_dates, page
-from bot.i18n import N_, _, isolate, ngettext
+from bot.i18n import N_, _, isolate, ngettext, pgettext
 from bot.outgoing import Button, Reply, Response
 from db.models import Activity
 
@@ -144,7 +144,8 @@ async def _ask_end(turn: Turn, activity: Activity) -> Response:
     ).format(title=isolate(activity.title), count=people)
     buttons = (
         (Button(_("Yes, cancel"), f"o:a:{activity.id}:endyes"),),
-        (Button(_("No, keep it"), f"o:a:{activity.id}:back"),),
+        # TRANSLATORS: the answer to "Cancel this activity for good?": keep the activity.
+        (Button(pgettext("activity", "No, keep it"), f"o:a:{activity.id}:back"),),
     )
     return Response(edit=Reply(text, buttons))
 

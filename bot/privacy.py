@@ -125,7 +125,9 @@ def _readable(
         _("• Account: {channel} {user_id}").format(
             channel=resident.channel.capitalize(), user_id=isolate(resident.channel_user_id)
         ),
-        _("• Language: {language}").format(language=i18n.language_name(resident.language or "en")),
+        _("• Language: {language}").format(
+            language=isolate(i18n.language_name(resident.language or "en"))
+        ),
         _("• First contact: {date}").format(
             date=i18n.format_day(i18n.local_date(resident.created_at, zone))
         ),

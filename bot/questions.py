@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bot import i18n
 from bot.flows import FLOWS, AnswerKind, Flow, Option, Step
 from bot.i18n import _
 from bot.outgoing import Button, Reply
@@ -142,9 +143,9 @@ def display_answer(step: Step, value: Any) -> str:
         option = step.option(str(value))
         return option_label(option) if option else str(value)
     if step.kind is AnswerKind.MULTI:
-        return ", ".join(option_label(o) for o in step.options if o.key in value)
+        return i18n.format_list(option_label(o) for o in step.options if o.key in value)
     if step.kind is AnswerKind.AGES:
-        return ", ".join(str(age) for age in value)
+        return i18n.format_list(str(age) for age in value)
     return str(value)
 
 

@@ -56,7 +56,7 @@ async def set_queue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await queues.set_queue(session, name, message.chat.id)
         await message.reply_text(
             _("This group is now the queue “{name}”. New requests will appear here.").format(
-                name=name
+                name=i18n.isolate(name)
             )
         )
     await post_pending_cards(context.bot, services)
@@ -99,7 +99,7 @@ async def _queue_lost(bot: Bot, services: Desk, chat_id: int) -> None:
         text = _(
             "The bot can no longer post in the group of the queue “{name}”. Its requests are "
             "waiting: add the bot to the group again, or send /setqueue {name} in another group."
-        ).format(name=queue.name)
+        ).format(name=i18n.isolate(queue.name))
     await tell_organisers(bot, services, text)
 
 
@@ -204,7 +204,9 @@ async def _after_claim(
         )
         return
     if result.claim is Claim.TAKEN and result.holder is not None:
-        await query.answer(_("Already taken by {name}.").format(name=result.holder), True)
+        await query.answer(
+            _("Already taken by {name}.").format(name=i18n.isolate(result.holder)), True
+        )
         return
     if result.claim is not Claim.WON or result.case is None:
         await query.answer(_("This button is no longer active."), show_alert=True)

@@ -64,7 +64,7 @@ async def _retire_card(bot: Bot, services: Desk, repost: nudges.Repost) -> None:
 async def _tell_organisers(bot: Bot, services: Desk, reposts: list[nudges.Repost]) -> None:
     hours = int(services.settings.unclaimed_after.total_seconds() // 3600)
     with i18n.locale(services.settings.default_language):
-        numbers = ", ".join(i18n.isolate(case_number(r.case_id)) for r in reposts)
+        numbers = i18n.format_list(i18n.isolate(case_number(r.case_id)) for r in reposts)
         text = i18n.ngettext(
             "No volunteer has taken these requests in {count} hour; they were posted again: "
             "{numbers}",

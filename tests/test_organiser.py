@@ -33,8 +33,10 @@ async def homework_group(
     capacity: int,
     enrolled: list[tuple[str, int, int]],
     waiting: list[tuple[str, int, int]] = [],  # noqa: B006 - never changed
+    languages: dict[str, str] = {},  # noqa: B006 - never changed
 ) -> dict[str, int]:
-    """A weekly homework group with people on it; their enrolment ids by name, and "activity"."""
+    """A weekly homework group with people on it (in English unless `languages` says otherwise by
+    name); their enrolment ids by name, and "activity"."""
     ids: dict[str, int] = {}
     async with sessions() as session, session.begin():
         activity = Activity(
@@ -55,7 +57,8 @@ async def homework_group(
         people = [(person, "enrolled") for person in enrolled]
         people += [(person, "waiting") for person in waiting]
         for n, ((name, age, user_id), status) in enumerate(people):
-            resident = Resident(channel="telegram", channel_user_id=str(user_id), language="en")
+            language = languages.get(name, "en")
+            resident = Resident(channel="telegram", channel_user_id=str(user_id), language=language)
             session.add(resident)
             await session.flush()
             assert resident.id is not None
@@ -581,7 +584,7 @@ async def test_skipping_every_text_in_a_language_removes_it_and_old_buttons_do_n
         }
     async with bot.running(organisers=ORGANISERS, languages=("it", "en", "ar")):
         org = Person(telegram, ORGANISER, "en")
-        await open_page(org, "Bring your homework.", "Also written in: العربية, English")
+        await open_page(org, "Bring your homework.", "Also written in: العربية and English")
         await org.taps("Change")
         await org.hears("What do you want to change")
         await org.taps("In another language")
@@ -623,10 +626,13 @@ async def test_skipping_every_text_in_a_language_removes_it_and_old_buttons_do_n
 async def test_a_cancelled_date_is_told_to_everyone_with_a_place(
     telegram: FakeBotAPI, bot: Bot, sessions
 ) -> None:
-    await homework_group(sessions, capacity=2, enrolled=[ALI, SARA], waiting=[OMAR])
+    await homework_group(
+        sessions, capacity=2, enrolled=[ALI, SARA], waiting=[OMAR], languages={"Sara": "it"}
+    )
     async with bot.running(organisers=ORGANISERS):
         org = Person(telegram, ORGANISER, "en")
         ali, omar = Person(telegram, ALI[2], "en"), Person(telegram, OMAR[2], "en")
+        sara = Person(telegram, SARA[2], "it")
         await open_page(org, f"Next: {FIRST_SHOWN}")
         await org.taps("Cancel a date")
         dates = org.latest_with_buttons()
@@ -643,6 +649,11 @@ async def test_a_cancelled_date_is_told_to_everyone_with_a_place(
         await org.taps(FIRST_SHOWN, on=dates)
         await org.hears(f"Doposcuola 8-10 on {FIRST_SHOWN} is cancelled. 2 people will be told.")
         await ali.hears(f"Doposcuola 8-10 on {FIRST_SHOWN} is cancelled. We are sorry.")
+        # Whatever the title's gender, the sentence agrees with "incontro".
+        await sara.hears(
+            "Doposcuola 8-10: l'incontro di martedì 26 novembre 2030, 16:30 è annullato. "
+            "Ci dispiace."
+        )
         await omar.hears_nothing_more()
         await org.presses_data(first, on=dates)  # the same date again
         assert org.notices[-1] == STALE
@@ -656,10 +667,12 @@ async def test_a_cancelled_date_is_told_to_everyone_with_a_place(
 async def test_cancelling_the_activity_tells_everyone_and_takes_it_off_the_list(
     telegram: FakeBotAPI, bot: Bot, sessions
 ) -> None:
-    await homework_group(sessions, capacity=2, enrolled=[ALI, SARA], waiting=[OMAR])
+    await homework_group(
+        sessions, capacity=2, enrolled=[ALI, SARA], waiting=[OMAR], languages={"Sara": "it"}
+    )
     async with bot.running(organisers=ORGANISERS):
         org = Person(telegram, ORGANISER, "en")
-        omar = Person(telegram, OMAR[2], "en")
+        omar, sara = Person(telegram, OMAR[2], "en"), Person(telegram, SARA[2], "it")
         await open_page(org)
         await org.taps("Cancel the activity")
         confirm = org.latest_with_buttons()
@@ -671,6 +684,7 @@ async def test_cancelling_the_activity_tells_everyone_and_takes_it_off_the_list(
         await org.taps("Yes, cancel", on=confirm)
         await org.hears("Doposcuola 8-10 is cancelled. 3 people will be told.")
         await omar.hears("Doposcuola 8-10 has been cancelled. We are sorry.")
+        await sara.hears("Doposcuola 8-10: l'attività è stata annullata. Ci dispiace.")
         org.says("/activities")
         await org.hears("There are no activities. Create one with /newactivity.")
     assert (await the_activity(sessions)).status == "cancelled"

@@ -11,6 +11,7 @@ from sqlmodel import select
 from bot import claims, queues
 from bot.claims import Claim
 from bot.config import Settings
+from bot.i18n import FSI, PDI
 from bot.routing import QueueSettings, Route, choose_queue
 from db.models import Case, CaseEvent, Queue, Resident, Volunteer
 from tests.conftest import TOKEN, Bot
@@ -87,10 +88,14 @@ async def test_first_claim_wins_the_claimer_gets_the_details_and_the_resident_is
     assert "Taken by Person 6001." in (card.text or "") and card.reply_markup is None
     details = await vera.hears("Hai preso la richiesta SP-00001")
     assert "Municipio 5" in (details.text or "")
+    assert "• Momento migliore per il contatto: Sera" in (details.text or "")
     await ada.hears("a volunteer has taken up your request SP-00001")
 
     await marco.presses_data("claim:1", on=card)
     assert marco.notices[-1] == "Already taken by Person 6001."
+    layla = Person(telegram, 6003, "ar")
+    await layla.presses_data("claim:1", on=card)
+    assert layla.notices[-1] == f"تولّى {FSI}Person 6001{PDI} هذا الطلب بالفعل."
     async with sessions() as session:
         case = (await session.exec(select(Case))).one()
         events = [e.action for e in (await session.exec(select(CaseEvent))).all()]

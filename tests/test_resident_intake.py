@@ -90,7 +90,9 @@ async def test_food_intake_with_children_ages_and_dietary_needs(
     await ada.hears("How soon")
     ada.says("2")
     await ada.hears(
-        "Children's ages: 4, 9", "Dietary needs: Halal, Food allergies", "Urgency: Within a few"
+        "Children's ages: 4 and 9",
+        "Dietary needs: Halal and Food allergies",
+        "Urgency: Within a few",
     )
     await ada.taps("Confirm")
     await ada.hears("SP-00001")

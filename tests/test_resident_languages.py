@@ -88,7 +88,7 @@ async def test_food_intake_in_arabic(telegram: FakeBotAPI, live_bot: Bot) -> Non
     amina.sends_voice()
     await amina.hears("عذرًا، هنا لا أستطيع أن أقرأ إلا النص المكتوب والأزرار.")
     await amina.hears("كم عمر الأطفال؟")
-    amina.says("3 11")
+    amina.says("3، 11")  # with the Arabic comma
     question = await amina.hears("هل لدى أهل بيتك احتياجات غذائية؟")
     await amina.taps("حلال", on=question)
     await amina.taps("تم", on=question)
@@ -96,7 +96,7 @@ async def test_food_intake_in_arabic(telegram: FakeBotAPI, live_bot: Bot) -> Non
     await amina.taps("المنطقة 2 ")
     await amina.hears("متى تحتاج إلى المساعدة؟")
     await amina.taps("خلال أيام قليلة")
-    summary = await amina.hears("مساعدة غذائية: من فضلك راجع إجاباتك.", "أعمار الأطفال: 3, 11")
+    summary = await amina.hears("مساعدة غذائية: من فضلك راجع إجاباتك.", "أعمار الأطفال: 3 و11")
     assert "احتياجات غذائية: حلال" in (summary.text or "")
     await amina.taps("تغيير إجابة")
     await amina.hears("أي إجابة تريد أن تغيّر؟")
@@ -105,7 +105,7 @@ async def test_food_intake_in_arabic(telegram: FakeBotAPI, live_bot: Bot) -> Non
     assert "☑ 1. حلال" in amina.buttons(question)  # the earlier choice, ready to change
     await amina.taps("نباتي", on=question)
     await amina.taps("تم", on=question)
-    await amina.hears("احتياجات غذائية: حلال, نباتي")
+    await amina.hears("احتياجات غذائية: حلال ونباتي")  # the locale's own list
     await amina.taps("تأكيد وإرسال")
     await amina.hears("شكرًا. تم إرسال طلبك.", f"رقم طلبك هو {FSI}SP-00001{PDI}.")
     amina.says("/status")
