@@ -39,8 +39,8 @@ HEADER = (
 )
 # A plural form may drop the count placeholder when the language's rule maps exactly one number
 # to it (English "One case", Arabic's zero/one/two forms). Which placeholder is "the count" is
-# decided by name; the numbers a form covers are found by evaluating the catalog's plural
-# expression for every n below PLURAL_SAMPLE.
+# decided by name (a child's age is a count of years); the numbers a form covers are found by
+# evaluating the catalog's plural expression for every n below PLURAL_SAMPLE.
 COUNT_NAMES = ("count", "n", "num", "number", "age")
 PLURAL_SAMPLE = 10_000
 PERCENT_RE = re.compile(r"%%|%\((?P<name>[^)]*)\)[#0 +-]*\d*(?:\.\d+)?(?P<type>[diouxXeEfFgGcrsa])")
