@@ -9,10 +9,10 @@ Two measurements, each on a fresh SQLite database set up as deployed (WAL, synch
    spread over the weeks.
    Each resident holds two places. Timed once each, after a run of its own that measures its
    memory (and warms SQLAlchemy's caches up):
-     schedule      `bot.reminders.schedule` over a window holding every reminder of the 500
+     schedule      `bot.outbox.reminders.schedule` over a window holding every reminder of the 500
                    occurrences (two offsets each, so 1,000 slots): what building the whole
                    schedule in memory would cost.
-     start         `bot.reminders.queue_due` as the bot runs it at start, here on the
+     start         `bot.outbox.reminders.queue_due` as the bot runs it at start, here on the
                    Wednesday of the first week after a two-day stop: the look-back window is
                    full of reminders, those within the grace time queued, the others recorded as
                    skipped; every one of them an outbox row inserted and committed.
@@ -27,7 +27,7 @@ Two measurements, each on a fresh SQLite database set up as deployed (WAL, synch
 
 2. The burst. 1,000 residents (--burst), 20 to an activity, all starting at the same minute:
    their 24-hour reminders fall due together. One check queues them, then the real outbox sender
-   (`handlers.sending.OutboxSender`, on the bot the application gives it: aiohttp, paced by
+   (`handlers.telegram.sending.OutboxSender`, on the bot the application gives it: aiohttp, paced by
    the sender itself, which holds its pace when Telegram answers "retry after")
    sends them to the tests' fake Bot API, which answers 429 to any message over 30 in one
    second, as Telegram does. The fake server runs in the same process and event loop. The bot
@@ -62,14 +62,14 @@ from typing import Any, TypeVar
 from sqlalchemy import func, insert
 from sqlmodel import SQLModel, select
 
-from bot import reminders
 from bot.app import build_application, bulk_bot
 from bot.config import Settings
+from bot.outbox import reminders
 from db import migrate
 from db.models import Activity, Enrolment, Outbox, Resident
 from db.session import Sessions, create_engine, session_factory
-from handlers.reminding import CHECK_EVERY
-from handlers.sending import PER_SECOND, OutboxSender
+from handlers.telegram.reminding import CHECK_EVERY
+from handlers.telegram.sending import PER_SECOND, OutboxSender
 from tests.fake_telegram import FakeBotAPI
 
 T = TypeVar("T")
@@ -302,7 +302,7 @@ async def measure_schedule(options: argparse.Namespace) -> ScheduleResult:
 @dataclass
 class BurstResult:
     limit: float  # messages a second the fake Bot API accepts
-    pace: float  # messages a second the sender aims at (handlers.sending.PER_SECOND)
+    pace: float  # messages a second the sender aims at (handlers.telegram.sending.PER_SECOND)
     queued: int
     handed: int  # what drain() says it handed to Telegram
     delivered: int  # residents' chats with a message in them

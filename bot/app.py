@@ -11,19 +11,21 @@ from telegram import Bot, BotCommand, BotCommandScopeChat
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
-from bot import i18n, organising, queues
+from bot import i18n
+from bot.activities import organising
+from bot.cases import queues
 from bot.config import Settings
-from bot.conversation import forget_old_updates
 from bot.desk import Desk
-from bot.dialogue import COMMANDS
 from bot.i18n import _
+from bot.residents.conversation import forget_old_updates
+from bot.residents.dialogue import COMMANDS
 from db.models import now
 from db.session import create_engine, session_factory
-from handlers import errors, group, nudging, organiser, resident, volunteer
-from handlers.ordering import PerChatOrder
-from handlers.reminding import Reminders
-from handlers.sending import OutboxSender
-from handlers.telegram_http import AiohttpRequest
+from handlers.telegram import errors, group, nudging, organiser, resident, volunteer
+from handlers.telegram.ordering import PerChatOrder
+from handlers.telegram.reminding import Reminders
+from handlers.telegram.request import AiohttpRequest
+from handlers.telegram.sending import OutboxSender
 
 log = logging.getLogger(__name__)
 

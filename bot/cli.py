@@ -10,8 +10,9 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot import activities, config
-from bot.activities import ActivityError
+from bot import config
+from bot.activities import schedule as activities
+from bot.activities.schedule import ActivityError
 from bot.config import ConfigError, Settings
 from db import migrate
 from db.models import Activity
@@ -108,7 +109,7 @@ async def _check_bot_api(settings: Settings) -> None:
     from telegram import Bot
     from telegram.error import InvalidToken, NetworkError
 
-    from handlers.telegram_http import AiohttpRequest
+    from handlers.telegram.request import AiohttpRequest
 
     token = settings.require_token()
     bot = Bot(token, base_url=settings.api_url, request=AiohttpRequest())

@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot import i18n
-from bot.routing import QueueSettings, Route, RoutingError, parse_queues, parse_routes
+from bot.cases.routing import QueueSettings, Route, RoutingError, parse_queues, parse_routes
 
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///helpdesk.db"

@@ -1,0 +1,1 @@
+"""Activities: schedules, sign-ups and waiting lists, the residents' agenda, the organisers."""

@@ -1,0 +1,166 @@
+"""What organisers do with activities in their chat: the list, and the buttons of a page."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC
+
+from bot import i18n
+from bot.activities import change as activity_change
+from bot.activities import enrolments
+from bot.activities import form as activity_form
+from bot.activities.form import Turn, stale
+from bot.activities.page import activity_list, next_dates, page
+from bot.i18n import N_, _, isolate, ngettext, pgettext
+from bot.outgoing import Button, Reply, Response
+from db.models import Activity
+
+DATES_OFFERED = 5
+# What organisers find in their command menu, besides what residents find there.
+COMMANDS = (
+    ("newactivity", N_("Create an activity")),
+    ("activities", N_("Your activities: who comes, changes, cancellations")),
+)
+_DRAFT = re.compile(r"o:d:(\d{1,9}):([a-z]{1,12}(?::[a-z0-9]{1,12})?)")
+_ACTIVITY = re.compile(r"o:a:(\d{1,9}):([a-z]{1,8})(?::(\d{8}T\d{4}Z))?")
+
+
+async def press(turn: Turn, data: str) -> Response:
+    """An organiser's button; its data is untrusted, and anything stale changes nothing."""
+    if data == "o:list":
+        return Response(edit=await activity_list(turn))
+    found = _DRAFT.fullmatch(data)
+    if found is not None:
+        draft = turn.draft
+        if draft is None or draft.revision != int(found[1]):
+            return stale()
+        if draft.activity_id is None:
+            return await activity_form.press(turn, draft, found[2])
+        return await activity_change.press(turn, draft, found[2])
+    found = _ACTIVITY.fullmatch(data)
+    if found is None:
+        return stale()
+    activity = await enrolments.lock(turn.session, int(found[1]))
+    if activity is None or activity.status == "cancelled":
+        return stale()
+    return await _act(turn, activity, found[2], found[3])
+
+
+async def answer(turn: Turn, text: str | None) -> Response:
+    """What the organiser typed (None: not text) for the draft in progress."""
+    draft = turn.draft
+    assert draft is not None
+    if draft.activity_id is None:
+        return activity_form.type_text(turn, draft, text)
+    return await activity_change.answer(turn, draft, text)
+
+
+async def cancel(turn: Turn) -> Response:
+    return await activity_form.abandon(turn)
+
+
+# -- the list and the pages --------------------------------------------------------------------
+
+
+async def show_activities(turn: Turn) -> Response:
+    """/activities: every activity not cancelled, with its next date, one button each."""
+    return Response().say(await activity_list(turn))
+
+
+# -- what can be done to an activity -----------------------------------------------------------
+
+
+async def _act(turn: Turn, activity: Activity, action: str, occurrence: str | None) -> Response:
+    """One button of an activity's page, the activity locked and still there."""
+    if action == "view":
+        return Response().say(await page(turn, activity))
+    if action == "back":
+        return Response(edit=await page(turn, activity))
+    if action in ("pause", "resume"):
+        return await _pause(turn, activity, paused=action == "pause")
+    if action == "dates":
+        return await _dates(turn, activity)
+    if action == "skip" and occurrence is not None:
+        return await _skip(turn, activity, occurrence)
+    if action == "change":
+        return activity_change.begin(turn, activity)
+    if action == "end":
+        return await _ask_end(turn, activity)
+    if action == "endyes":
+        return await _end(turn, activity)
+    return stale()
+
+
+async def _pause(turn: Turn, activity: Activity, paused: bool) -> Response:
+    if activity.status != ("active" if paused else "paused"):
+        return stale()
+    activity.status = "paused" if paused else "active"
+    turn.schedule_changed = True
+    notice = (
+        _("Paused: no reminders, and residents no longer see it.") if paused else _("Active again.")
+    )
+    return Response(edit=await page(turn, activity), notice=notice)
+
+
+async def _dates(turn: Turn, activity: Activity) -> Response:
+    coming = await next_dates(turn, activity, DATES_OFFERED)
+    if not coming:
+        return Response(notice=_("There are no dates ahead to cancel."))
+    text = _("Which date of {title} do you want to cancel?").format(title=isolate(activity.title))
+    rows = tuple(
+        (
+            Button(
+                i18n.format_occurrence(when, turn.zone),
+                f"o:a:{activity.id}:skip:{enrolments.occurrence_key(when)}",
+            ),
+        )
+        for when in coming
+    )
+    back = (Button(_("« Back"), f"o:a:{activity.id}:back"),)
+    return Response(edit=Reply(text, (*rows, back)))
+
+
+async def _skip(turn: Turn, activity: Activity, key: str) -> Response:
+    occurrence = enrolments.parse_occurrence(key)
+    coming = {when.astimezone(UTC) for when in await next_dates(turn, activity, 10**4)}
+    if occurrence is None or occurrence not in coming:
+        return stale()
+    told = await enrolments.cancel_occurrence(turn.session, activity, occurrence)
+    turn.schedule_changed, turn.notices_queued = True, told > 0
+    when = i18n.format_occurrence(occurrence, turn.zone)
+    text = ngettext(
+        "{title} on {when} is cancelled. {count} person will be told.",
+        "{title} on {when} is cancelled. {count} people will be told.",
+        told,
+    ).format(title=isolate(activity.title), when=when, count=told)
+    return Response(chosen=when, close_buttons=True).say(Reply(text))
+
+
+async def _ask_end(turn: Turn, activity: Activity) -> Response:
+    assert activity.id is not None
+    taken = await enrolments.counts(turn.session, activity.id)
+    people = taken.enrolled + taken.waiting
+    text = ngettext(
+        "Cancel {title} for good? {count} person signed up or waiting will be told.",
+        "Cancel {title} for good? {count} people signed up or waiting will be told.",
+        people,
+    ).format(title=isolate(activity.title), count=people)
+    buttons = (
+        (Button(_("Yes, cancel"), f"o:a:{activity.id}:endyes"),),
+        # TRANSLATORS: the answer to "Cancel this activity for good?": keep the activity.
+        (Button(pgettext("activity", "No, keep it"), f"o:a:{activity.id}:back"),),
+    )
+    return Response(edit=Reply(text, buttons))
+
+
+async def _end(turn: Turn, activity: Activity) -> Response:
+    told = await enrolments.cancel_activity(turn.session, activity)
+    if turn.draft is not None and turn.draft.activity_id == activity.id:
+        await activity_form.drop(turn)
+    turn.schedule_changed, turn.notices_queued = True, told > 0
+    text = ngettext(
+        "{title} is cancelled. {count} person will be told.",
+        "{title} is cancelled. {count} people will be told.",
+        told,
+    ).format(title=isolate(activity.title), count=told)
+    return Response(chosen=_("Yes, cancel"), close_buttons=True).say(Reply(text))

@@ -1,0 +1,1 @@
+"""Cases: opened from an intake, routed to a queue, claimed, followed and closed by volunteers."""

@@ -1,0 +1,45 @@
+"""Cases: a confirmed intake becomes a case the volunteers can take up."""
+
+from __future__ import annotations
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.cases import queues
+from bot.config import Settings
+from bot.i18n import N_
+from db.models import Case, Intake, Resident
+
+# TRANSLATORS: the state of a resident's request, shown after its number and kind.
+STATUS_LABELS = {
+    "new": N_("waiting for a volunteer"),
+    "claimed": N_("a volunteer is handling it"),
+    "waiting": N_("waiting for your answer"),
+    "closed": N_("closed"),
+}
+
+
+async def open_case(
+    session: AsyncSession, settings: Settings, resident: Resident, intake: Intake
+) -> Case:
+    """Turn a confirmed intake into a new case for a queue, in the caller's transaction."""
+    answers = intake.answers
+    case = Case(
+        resident_id=resident.id,
+        kind=intake.flow,
+        language=resident.language or "",
+        district=answers.get("district"),
+        urgency=answers.get("urgency"),
+        household_size=answers.get("household"),
+        details=dict(answers),
+    )
+    session.add(case)
+    await session.delete(intake)
+    await session.flush()
+    await queues.route(session, settings, case)
+    return case
+
+
+async def cases_of(session: AsyncSession, resident: Resident) -> list[Case]:
+    statement = select(Case).where(Case.resident_id == resident.id).order_by(col(Case.id))
+    return list((await session.exec(statement)).all())

@@ -1,0 +1,1 @@
+"""The durable outbox: messages that are not answers, and what queues them (reminders, notices)."""

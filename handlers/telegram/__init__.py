@@ -1,0 +1,1 @@
+"""The Telegram adapter: PTB handlers, the Bot API request class, rendering, order, membership."""

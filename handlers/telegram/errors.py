@@ -1,0 +1,61 @@
+"""The bot's one error handler: log with a reference, tell the person in their language."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from sqlmodel import select
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot import i18n
+from bot.i18n import _
+from db.models import Resident
+from handlers.telegram.context import desk, sender_of
+
+log = logging.getLogger(__name__)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the failure without personal data and apologise to the person who was affected."""
+    reference = uuid.uuid4().hex[:8]
+    error = context.error
+    update_id = update.update_id if isinstance(update, Update) else None
+    # Only the type and the traceback: messages and names stay out of the log.
+    log.error(
+        "update %s failed, reference %s: %s",
+        update_id,
+        reference,
+        type(error).__name__,
+        exc_info=(type(error), error, error.__traceback__) if error else None,
+    )
+    if not isinstance(update, Update) or update.effective_user is None:
+        return
+    chat = update.effective_chat
+    if chat is None or chat.type != "private":
+        return
+    language = await _language_of(update, context)
+    with i18n.locale(language):
+        text = _(
+            "Sorry, something went wrong on our side and your last message was not handled "
+            "(reference {reference}). Your earlier answers are safe: please send it again."
+        ).format(reference=i18n.isolate(reference))
+    try:
+        await context.bot.send_message(chat.id, text)
+    except Exception:  # the apology itself failed: the log above is all we can do
+        log.warning("could not tell the resident about failure %s", reference)
+
+
+async def _language_of(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+    services = desk(context)
+    sender = sender_of(update)
+    fallback = services.settings.language_for(sender.language_hint)
+    try:
+        async with services.sessions() as session:
+            statement = select(Resident.language).where(
+                Resident.channel == sender.channel, Resident.channel_user_id == sender.user_id
+            )
+            return (await session.exec(statement)).first() or fallback
+    except Exception:  # the database may be what failed
+        return fallback

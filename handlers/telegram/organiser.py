@@ -1,0 +1,136 @@
+"""Telegram handlers for organisers in their private chat: creating and running activities."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from telegram import Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot import i18n
+from bot.activities import form as activity_form
+from bot.activities import organising
+from bot.activities.form import Turn
+from bot.desk import Desk
+from bot.i18n import _
+from bot.outgoing import Response
+from bot.residents import dialogue
+from bot.residents.conversation import first_delivery
+from handlers.telegram import resident
+from handlers.telegram.context import desk, sender_of, wake
+from handlers.telegram.render import send_all, settle_press
+
+Action = Callable[[Turn], Awaitable[Response]]
+
+PRIVATE = filters.ChatType.PRIVATE
+NEW_MESSAGE = filters.UpdateType.MESSAGE
+
+
+async def run(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, action: Action
+) -> Response | None:
+    """Apply one action in its own committed transaction; None when the update was seen before."""
+    services, user = desk(context), update.effective_user
+    assert user is not None
+    async with services.sessions() as session, session.begin():
+        if not await first_delivery(session, sender_of(update), str(update.update_id)):
+            return None
+        settings, moment = services.settings, services.clock()
+        others = tuple(code for code in settings.languages if code != settings.default_language)
+        turn = await activity_form.begin_turn(session, user.id, settings.timezone, moment, others)
+        with i18n.locale(services.settings.language_for(user.language_code)):
+            response = await action(turn)
+    # Only now that it is committed may the reminders and the outbox see the change.
+    if turn.schedule_changed:
+        wake(context, "reminders")
+    if turn.notices_queued:
+        wake(context, "outbox")
+    return response
+
+
+async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE, action: Action) -> None:
+    response = await run(update, context, action)
+    if response is not None and update.effective_chat is not None:
+        await send_all(context.bot, update.effective_chat.id, response)
+
+
+async def drafting(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Whether the organiser is in the middle of creating or changing an activity."""
+    services, user = desk(context), update.effective_user
+    assert user is not None
+    async with services.sessions() as session:
+        return await activity_form.drafting(session, user.id)
+
+
+async def new_activity(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/newactivity: describe a new activity, one question at a time."""
+    await reply(update, context, activity_form.start)
+
+
+async def activities(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/activities: the activities, each with a button to its page."""
+    await reply(update, context, organising.show_activities)
+
+
+async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/cancel: forget the activity being described, else what a resident's /cancel does."""
+    if await drafting(update, context):
+        await reply(update, context, organising.cancel)
+    else:
+        await resident.command(dialogue.cancel)(update, context)
+
+
+async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An answer for the activity being described; with none in progress, a resident's message."""
+    message = update.effective_message
+    assert message is not None
+    text = message.text
+    if await drafting(update, context):
+        await reply(update, context, lambda turn: organising.answer(turn, text))
+    elif text is not None:
+        await resident.on_text(update, context)
+    else:
+        await resident.command(dialogue.unsupported)(update, context)
+
+
+async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Apply an organiser's button; anyone else's press on one changes nothing."""
+    query, services = update.callback_query, desk(context)
+    assert query is not None
+    chat = query.message.chat if query.message else None
+    if chat is None or chat.type != "private" or not _organiser(services, query.from_user.id):
+        with i18n.locale(services.settings.language_for(query.from_user.language_code)):
+            await query.answer(_("This button is no longer active."))
+        return
+    data = query.data or ""
+    response = await run(update, context, lambda turn: organising.press(turn, data))
+    if response is None:
+        await query.answer()
+        return
+    await settle_press(query, response, send_all(context.bot, chat.id, response))
+
+
+def _organiser(services: Desk, user_id: int) -> bool:
+    return user_id in services.settings.organisers
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    """Add the organiser handlers, before the resident ones: an organiser may be both."""
+    services: Desk = application.bot_data["desk"]
+    organisers = filters.User(user_id=services.settings.organisers)
+    mine = PRIVATE & NEW_MESSAGE & organisers
+    for name, callback in (
+        ("newactivity", new_activity),
+        ("activities", activities),
+        ("cancel", cancel),
+    ):
+        application.add_handler(CommandHandler(name, callback, filters=mine))
+    application.add_handler(MessageHandler(mine & ~filters.COMMAND, on_message))
+    application.add_handler(CallbackQueryHandler(on_press, pattern=r"^o:"))

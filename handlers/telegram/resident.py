@@ -1,0 +1,129 @@
+"""Telegram handlers for residents writing to the bot in a private chat."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+from telegram import Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.activities import agenda
+from bot.outgoing import Response
+from bot.residents import dialogue
+from bot.residents.conversation import Conversation, conversation
+from handlers.telegram.context import desk, membership, sender_of, wake
+from handlers.telegram.group import post_pending_cards
+from handlers.telegram.render import send_all, settle_press
+from handlers.telegram.volunteer import relay_to_volunteer
+
+Intent = Callable[[Conversation], Awaitable[Response]]
+
+PRIVATE = filters.ChatType.PRIVATE
+NEW_MESSAGE = filters.UpdateType.MESSAGE  # edits of old messages are not new answers
+
+
+async def handle(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, intent: Intent
+) -> Response | None:
+    """Run one intent in its own committed transaction; None when the update was seen before."""
+    services = desk(context)
+    key = str(update.update_id)
+    async with conversation(
+        services.sessions, services.settings, sender_of(update), key, services.clock
+    ) as convo:
+        if convo is None:
+            return None
+        return await intent(convo)
+
+
+Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
+
+
+def command(intent: Intent) -> Callback:
+    async def callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        response = await handle(update, context, intent)
+        if response is None or update.effective_chat is None:
+            return
+        if response.relay_for_case is not None and update.effective_message is not None:
+            delivered = await relay_to_volunteer(
+                context.bot,
+                desk(context),
+                membership(context),
+                update.effective_message,
+                response.relay_for_case,
+            )
+            if not delivered and response.undelivered is not None:
+                response.replies = [response.undelivered]
+        await send_all(context.bot, update.effective_chat.id, response)
+        await after(context, response)
+
+    callback.__doc__ = intent.__doc__
+    return callback
+
+
+async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Take typed text as an answer to the current question."""
+    assert update.message is not None
+    text = update.message.text or ""
+    await command(lambda convo: dialogue.answer_text(convo, text))(update, context)
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Apply a pressed button, then update the message that carried it."""
+    query = update.callback_query
+    assert query is not None
+    if query.message is None or query.message.chat.type != "private":
+        await query.answer()
+        return
+    data = query.data or ""
+    response = await handle(update, context, lambda convo: dialogue.press(convo, data))
+    if response is None:
+        await query.answer()
+        return
+    await settle_press(query, response, send_all(context.bot, query.message.chat.id, response))
+    await after(context, response)
+
+
+async def after(context: ContextTypes.DEFAULT_TYPE, response: Response) -> None:
+    """What has to happen once the resident has their answer."""
+    if response.outbox_news:
+        wake(context, "outbox")
+    if response.case_opened:
+        # In the background: a group's pace (20 messages a minute) must not hold up the
+        # resident's next answer, nor anyone else's.
+        context.application.create_task(
+            post_pending_cards(context.bot, desk(context)), name="post cards"
+        )
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    """Add the resident handlers, most specific first."""
+    commands: dict[str, Intent] = {
+        "start": dialogue.start,
+        "language": dialogue.choose_language,
+        "help": dialogue.help_command,
+        "status": dialogue.status,
+        "activities": agenda.activities_command,
+        "stop": agenda.stop,
+        "cancel": dialogue.cancel,
+        "mydata": dialogue.my_data,
+        "delete": dialogue.delete_request,
+    }
+    for name, intent in commands.items():
+        application.add_handler(
+            CommandHandler(name, command(intent), filters=PRIVATE & NEW_MESSAGE)
+        )
+    application.add_handler(
+        MessageHandler(PRIVATE & NEW_MESSAGE & filters.COMMAND, command(dialogue.unknown_command))
+    )
+    application.add_handler(MessageHandler(PRIVATE & NEW_MESSAGE & filters.TEXT, on_text))
+    application.add_handler(MessageHandler(PRIVATE & NEW_MESSAGE, command(dialogue.unsupported)))
+    application.add_handler(CallbackQueryHandler(on_button))

@@ -1,0 +1,201 @@
+"""Delivering the outbox over Telegram at the pace Telegram allows for bulk sending."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from telegram import Bot
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+
+from bot import i18n
+from bot.activities import enrolments
+from bot.desk import Desk
+from bot.outbox import notices
+from bot.outbox import store as outbox
+from bot.outgoing import Reply
+from db.models import Activity
+from handlers.telegram.render import send
+
+log = logging.getLogger(__name__)
+
+# Telegram lets a bot send about 30 messages a second in all. Bulk sending keeps a little under
+# it: at 28.8 a second, 30 messages take 1.007 s, so a few milliseconds of jitter on the way
+# never make 31 in one second (measured with bench/reminders.py, 29 did now and then).
+# Answers to residents are paced separately.
+PER_SECOND = 28.8
+IN_FLIGHT = 16  # messages on their way at once: enough to keep the pace over a slow network
+BATCH = 200  # queued messages read from the database at a time
+RETRIES = 3  # tries of one message that Telegram answers with "too many requests"
+IDLE_CHECK = 60.0  # seconds: how often the outbox is looked at when nobody says it has news
+
+
+class Pacer:
+    """Spaces events evenly: at most `per_second`, with no bursts."""
+
+    def __init__(self, per_second: float) -> None:
+        self.interval = 1.0 / per_second
+        self.next_at = 0.0
+
+    def hold(self, seconds: float) -> None:
+        """Start nothing for this long."""
+        self.next_at = max(self.next_at, time.monotonic() + seconds)
+
+    async def wait(self) -> None:
+        moment = time.monotonic()
+        if self.next_at > moment:
+            await asyncio.sleep(self.next_at - moment)
+        self.next_at = max(self.next_at, moment) + self.interval
+
+
+class OutboxSender:
+    """Sends queued messages in order and marks each one, so that a restart resumes the rest."""
+
+    def __init__(self, bot: Bot, services: Desk, per_second: float = PER_SECOND) -> None:
+        self.bot = bot
+        self.services = services
+        self.pacer = Pacer(per_second)
+        self._news = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+        self._in_flight = asyncio.Semaphore(IN_FLIGHT)
+        # One drain at a time: two would both read the same queued rows and send them twice.
+        self._draining = asyncio.Lock()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="outbox")
+
+    def wake(self) -> None:
+        """Something was queued: send it now rather than at the next regular look."""
+        self._news.set()
+
+    async def stop(self) -> None:
+        """Finish the messages on their way (and mark them), send nothing more."""
+        self._stopping = True
+        self._news.set()
+        if self._task is not None:
+            await self._task
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            self._news.clear()
+            try:
+                await self.drain()
+            except Exception as error:  # the database or the network failed: try again later
+                log.error("the outbox could not be sent: %s", type(error).__name__)
+            if self._stopping:
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._news.wait(), IDLE_CHECK)
+
+    async def drain(self) -> int:
+        """Send everything queued now; how many were handed to Telegram."""
+        async with self._draining:
+            return await self._drain()
+
+    async def _drain(self) -> int:
+        last_id, handed = 0, 0
+        pending: set[asyncio.Task[None]] = set()
+        try:
+            while not self._stopping:
+                async with self.services.sessions() as session:
+                    batch = await outbox.take(session, BATCH, after_id=last_id)
+                    activities = await _activities(session, batch)
+                if not batch:
+                    break
+                for item in batch:
+                    if self._stopping:
+                        break
+                    assert item.row.id is not None
+                    last_id = item.row.id
+                    # Rendered before its turn in the pace, so that the first message in each
+                    # language (which loads the locale's data) does not push the next ones
+                    # closer together than the pace allows.
+                    reply = self._render(item, activities)
+                    await self._in_flight.acquire()
+                    if reply is not None:  # a message that will not be sent takes no turn
+                        await self.pacer.wait()
+                    task = asyncio.create_task(self._deliver(item, reply))
+                    pending.add(task)
+                    task.add_done_callback(pending.discard)
+                    handed += reply is not None
+        finally:
+            if pending:
+                await asyncio.gather(*pending)
+        return handed
+
+    def _render(self, item: outbox.Queued, activities: _Activities) -> Reply | None:
+        """What to send; None when the message no longer applies or is no longer wanted."""
+        if not item.wanted:
+            return None
+        settings = self.services.settings
+        activity, called_off = activities.of(item)
+        with i18n.locale(item.language or settings.default_language):
+            return notices.render(
+                item.row, activity, settings.timezone, self.services.clock(), called_off
+            )
+
+    async def _deliver(self, item: outbox.Queued, reply: Reply | None) -> None:
+        try:
+            status = "skipped" if reply is None else await self._send(item, reply)
+        finally:
+            self._in_flight.release()
+        if status is None:
+            return  # left queued: tried again at the next look
+        assert item.row.id is not None
+        async with self.services.sessions() as session, session.begin():
+            await outbox.mark(session, item.row.id, status, self.services.clock())
+            if status == "blocked":
+                await outbox.mark_unreachable(session, item.chat_id)
+
+    async def _send(self, item: outbox.Queued, reply: Reply) -> str | None:
+        """Send one message; its new status, or None to leave it queued for the next look."""
+        for _attempt in range(RETRIES):
+            try:
+                await send(self.bot, int(item.chat_id), reply)
+            except RetryAfter as error:
+                # Telegram says to slow down: everything waits, then goes on at the pace,
+                # rather than all the messages held meanwhile leaving at once.
+                self.pacer.hold(_seconds(error.retry_after))
+                await self.pacer.wait()
+                continue
+            except Forbidden:
+                log.info("outbox message %s: the resident blocked the bot", item.row.id)
+                return "blocked"
+            except BadRequest as error:
+                log.warning("outbox message %s refused: %s", item.row.id, type(error).__name__)
+                return "failed"
+            except TelegramError as error:  # the network: tried again at the next look
+                log.warning("outbox message %s not sent yet: %s", item.row.id, type(error).__name__)
+                return None
+            return "sent"
+        return None
+
+
+def _seconds(retry_after: int | timedelta) -> float:
+    return retry_after.total_seconds() if isinstance(retry_after, timedelta) else retry_after
+
+
+@dataclass(frozen=True)
+class _Activities:
+    """The activities a batch of messages speaks of, and their cancelled dates."""
+
+    by_id: dict[int, Activity]
+    called_off: dict[int, set[datetime]]
+
+    def of(self, item: outbox.Queued) -> tuple[Activity | None, set[datetime]]:
+        activity_id = int(item.row.payload.get("activity", 0))
+        return self.by_id.get(activity_id), self.called_off.get(activity_id, set())
+
+
+async def _activities(session: AsyncSession, batch: list[outbox.Queued]) -> _Activities:
+    wanted = {int(item.row.payload.get("activity", 0)) for item in batch}
+    found = await session.exec(select(Activity).where(col(Activity.id).in_(wanted)))
+    by_id = {activity.id: activity for activity in found.all() if activity.id is not None}
+    return _Activities(by_id, await enrolments.called_off(session, wanted))

@@ -1,0 +1,1 @@
+"""Tests of the activities: files, organisers' chat, residents' sign-ups."""

@@ -1,0 +1,1 @@
+"""Tests of cases: queues, claims, casework and nudges."""

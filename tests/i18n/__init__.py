@@ -1,0 +1,1 @@
+"""Tests of the catalogs and of what people read in each language."""

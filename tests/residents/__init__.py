@@ -1,0 +1,1 @@
+"""Tests of residents: languages, consent and data rights."""

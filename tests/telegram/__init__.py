@@ -1,0 +1,1 @@
+"""Tests of the Telegram transport and of the fake Bot API itself."""
