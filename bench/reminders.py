@@ -27,7 +27,7 @@ Two measurements, each on a fresh SQLite database set up as deployed (WAL, synch
 
 2. The burst. 1,000 residents (--burst), 20 to an activity, all starting at the same minute:
    their 24-hour reminders fall due together. One check queues them, then the real outbox sender
-   (`handlers.telegram.sending.OutboxSender`, on the bot the application gives it: aiohttp, paced by
+   (`bot.outbox.sender.OutboxSender`, on the bot the application gives it: aiohttp, paced by
    the sender itself, which holds its pace when Telegram answers "retry after")
    sends them to the tests' fake Bot API, which answers 429 to any message over 30 in one
    second, as Telegram does. The fake server runs in the same process and event loop. The bot
@@ -65,11 +65,12 @@ from sqlmodel import SQLModel, select
 from bot.app import build_application, bulk_bot
 from bot.config import Settings
 from bot.outbox import reminders
+from bot.outbox.reminding import CHECK_EVERY
+from bot.outbox.sender import OutboxSender
 from db import migrate
 from db.models import Activity, Enrolment, Outbox, Resident
 from db.session import Sessions, create_engine, session_factory
-from handlers.telegram.reminding import CHECK_EVERY
-from handlers.telegram.sending import PER_SECOND, OutboxSender
+from handlers.telegram.channel import PER_SECOND, TelegramChannel
 from tests.fake_telegram import FakeBotAPI
 
 T = TypeVar("T")
@@ -302,7 +303,7 @@ async def measure_schedule(options: argparse.Namespace) -> ScheduleResult:
 @dataclass
 class BurstResult:
     limit: float  # messages a second the fake Bot API accepts
-    pace: float  # messages a second the sender aims at (handlers.telegram.sending.PER_SECOND)
+    pace: float  # messages a second the sender aims at (handlers.telegram.channel.PER_SECOND)
     queued: int
     handed: int  # what drain() says it handed to Telegram
     delivered: int  # residents' chats with a message in them
@@ -372,7 +373,8 @@ async def measure_burst(options: argparse.Namespace) -> BurstResult:
                 if checked.queued != options.burst:
                     raise BenchError(f"{checked.queued} reminders queued, not {options.burst}")
 
-                sender = OutboxSender(await bulk_bot(settings), desk)
+                bulk = await bulk_bot(settings)
+                sender = OutboxSender({"telegram": TelegramChannel(bulk)}, desk)
                 calls_before = len(server.calls)
                 handed, elapsed_ms = await timed(sender.drain)
                 seconds = elapsed_ms / 1000
@@ -381,8 +383,8 @@ async def measure_burst(options: argparse.Namespace) -> BurstResult:
                     statement = select(func.count()).where(Outbox.status == "sent")
                     rows_sent = (await session.exec(statement)).one()
             finally:
-                if "sender" in locals():
-                    await sender.bot.shutdown()
+                if "bulk" in locals():
+                    await bulk.shutdown()
                 await application.shutdown()
                 await desk.engine.dispose()  # what the application's post_shutdown does
     finally:

@@ -17,15 +17,16 @@ from bot.cases import queues
 from bot.config import Settings
 from bot.desk import Desk
 from bot.i18n import _
+from bot.outbox.reminding import Reminders
+from bot.outbox.sender import OutboxSender
 from bot.residents.conversation import forget_old_updates
 from bot.residents.dialogue import COMMANDS
 from db.models import now
 from db.session import create_engine, session_factory
 from handlers.telegram import errors, group, nudging, organiser, resident, volunteer
+from handlers.telegram.channel import TelegramChannel
 from handlers.telegram.ordering import PerChatOrder
-from handlers.telegram.reminding import Reminders
 from handlers.telegram.request import AiohttpRequest
-from handlers.telegram.sending import OutboxSender
 
 log = logging.getLogger(__name__)
 
@@ -84,12 +85,15 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     await group.post_pending_cards(application.bot, desk)
     scheduler = AsyncIOScheduler(timezone=desk.settings.timezone)
     nudging.schedule_nudges(scheduler, application.bot, desk)
-    sender = OutboxSender(await bulk_bot(desk.settings), desk)
+    bulk = await bulk_bot(desk.settings)
+    sender = OutboxSender({"telegram": TelegramChannel(bulk)}, desk)
     reminders = Reminders(scheduler, desk, sender)
     scheduler.start()
     sender.start()
     reminders.start()
-    application.bot_data.update(scheduler=scheduler, outbox=sender, reminders=reminders)
+    application.bot_data.update(
+        scheduler=scheduler, outbox=sender, reminders=reminders, bulk_bot=bulk
+    )
     await _publish_commands(application, desk.settings)
 
 
@@ -115,7 +119,9 @@ async def _post_stop(application: Application) -> None:  # type: ignore[type-arg
     sender = application.bot_data.pop("outbox", None)
     if sender is not None:
         await sender.stop()
-        await sender.bot.shutdown()
+    bulk = application.bot_data.pop("bulk_bot", None)
+    if bulk is not None:
+        await bulk.shutdown()
 
 
 async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]

@@ -3,7 +3,7 @@ durable outbox so that a restart neither loses nor repeats one."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -55,23 +55,38 @@ class Queued:
     """A queued message with what its sender needs to know about the resident."""
 
     row: Outbox
-    chat_id: str
+    channel: str  # the channel the resident writes on, and their id there
+    user_id: str
     language: str | None
     wanted: bool  # False once the resident said /stop or blocked the bot
 
 
-async def take(session: AsyncSession, limit: int, after_id: int = 0) -> list[Queued]:
-    """The oldest queued messages, in the order they were queued."""
+async def take(
+    session: AsyncSession, limit: int, channels: Iterable[str], after_id: int = 0
+) -> list[Queued]:
+    """The oldest queued messages to residents of these channels, in the order they were queued.
+
+    Those of a channel that is not running are left for when it is, and never hide the others.
+    """
     statement = (
         select(Outbox, Resident)
         .join(Resident, col(Resident.id) == col(Outbox.resident_id))
-        # Only Telegram's for now; WhatsApp's wait for their own sender.
-        .where(Outbox.status == "queued", col(Outbox.id) > after_id, Resident.channel == "telegram")
+        .where(
+            Outbox.status == "queued",
+            col(Outbox.id) > after_id,
+            col(Resident.channel).in_(list(channels)),
+        )
         .order_by(col(Outbox.id))
         .limit(limit)
     )
     return [
-        Queued(row, resident.channel_user_id, resident.language, _wanted(row, resident))
+        Queued(
+            row,
+            resident.channel,
+            resident.channel_user_id,
+            resident.language,
+            _wanted(row, resident),
+        )
         for row, resident in (await session.exec(statement)).all()
     ]
 
@@ -88,10 +103,8 @@ async def mark(session: AsyncSession, outbox_id: int, status: str, moment: datet
     )
 
 
-async def mark_unreachable(session: AsyncSession, chat_id: str) -> None:
+async def mark_unreachable(session: AsyncSession, resident_id: int) -> None:
     """The resident blocked the bot: nothing more is tried until they write again."""
     await session.exec(
-        update(Resident)
-        .where(col(Resident.channel) == "telegram", col(Resident.channel_user_id) == chat_id)
-        .values(reachable=False)
+        update(Resident).where(col(Resident.id) == resident_id).values(reachable=False)
     )

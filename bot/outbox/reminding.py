@@ -18,8 +18,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.desk import Desk
 from bot.outbox import reminders
+from bot.outbox.sender import OutboxSender
 from db.models import now
-from handlers.telegram.sending import OutboxSender
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Delivering the outbox over Telegram at the pace Telegram allows for bulk sending."""
+"""Delivering the outbox through each resident's channel, at the pace it allows for bulk sending."""
 
 from __future__ import annotations
 
@@ -6,33 +6,28 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import Bot
-from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot import i18n
 from bot.activities import enrolments
+from bot.channel import Channel, Outcome
 from bot.desk import Desk
 from bot.outbox import notices
 from bot.outbox import store as outbox
 from bot.outgoing import Reply
 from db.models import Activity
-from handlers.telegram.render import send
 
 log = logging.getLogger(__name__)
 
-# Telegram lets a bot send about 30 messages a second in all. Bulk sending keeps a little under
-# it: at 28.8 a second, 30 messages take 1.007 s, so a few milliseconds of jitter on the way
-# never make 31 in one second (measured with bench/reminders.py, 29 did now and then).
-# Answers to residents are paced separately.
-PER_SECOND = 28.8
+# Each channel says its own pace (Channel.per_second); answers to residents are paced apart.
 IN_FLIGHT = 16  # messages on their way at once: enough to keep the pace over a slow network
 BATCH = 200  # queued messages read from the database at a time
-RETRIES = 3  # tries of one message that Telegram answers with "too many requests"
+RETRIES = 3  # tries of one message that the platform answers with "too many requests"
 IDLE_CHECK = 60.0  # seconds: how often the outbox is looked at when nobody says it has news
 
 
@@ -55,12 +50,16 @@ class Pacer:
 
 
 class OutboxSender:
-    """Sends queued messages in order and marks each one, so that a restart resumes the rest."""
+    """Sends queued messages in order and marks each one, so that a restart resumes the rest.
 
-    def __init__(self, bot: Bot, services: Desk, per_second: float = PER_SECOND) -> None:
-        self.bot = bot
+    Each resident's message goes through the channel they write on, at that channel's pace;
+    one of a channel this deployment does not run stays queued until it does.
+    """
+
+    def __init__(self, channels: Mapping[str, Channel], services: Desk) -> None:
+        self.channels = channels
         self.services = services
-        self.pacer = Pacer(per_second)
+        self.pacers = {name: Pacer(channel.per_second) for name, channel in channels.items()}
         self._news = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
@@ -95,7 +94,7 @@ class OutboxSender:
                 await asyncio.wait_for(self._news.wait(), IDLE_CHECK)
 
     async def drain(self) -> int:
-        """Send everything queued now; how many were handed to Telegram."""
+        """Send everything queued now; how many were handed to a channel."""
         async with self._draining:
             return await self._drain()
 
@@ -105,7 +104,7 @@ class OutboxSender:
         try:
             while not self._stopping:
                 async with self.services.sessions() as session:
-                    batch = await outbox.take(session, BATCH, after_id=last_id)
+                    batch = await outbox.take(session, BATCH, self.channels.keys(), last_id)
                     activities = await _activities(session, batch)
                 if not batch:
                     break
@@ -120,7 +119,7 @@ class OutboxSender:
                     reply = self._render(item, activities)
                     await self._in_flight.acquire()
                     if reply is not None:  # a message that will not be sent takes no turn
-                        await self.pacer.wait()
+                        await self.pacers[item.channel].wait()
                     task = asyncio.create_task(self._deliver(item, reply))
                     pending.add(task)
                     task.add_done_callback(pending.discard)
@@ -152,34 +151,30 @@ class OutboxSender:
         async with self.services.sessions() as session, session.begin():
             await outbox.mark(session, item.row.id, status, self.services.clock())
             if status == "blocked":
-                await outbox.mark_unreachable(session, item.chat_id)
+                await outbox.mark_unreachable(session, item.row.resident_id)
 
     async def _send(self, item: outbox.Queued, reply: Reply) -> str | None:
         """Send one message; its new status, or None to leave it queued for the next look."""
+        channel, pacer = self.channels[item.channel], self.pacers[item.channel]
         for _attempt in range(RETRIES):
-            try:
-                await send(self.bot, int(item.chat_id), reply)
-            except RetryAfter as error:
-                # Telegram says to slow down: everything waits, then goes on at the pace,
+            delivery = await channel.deliver(item.user_id, reply)
+            if delivery.outcome is Outcome.RATE_LIMITED:
+                # The platform says to slow down: everything waits, then goes on at the pace,
                 # rather than all the messages held meanwhile leaving at once.
-                self.pacer.hold(_seconds(error.retry_after))
-                await self.pacer.wait()
+                pacer.hold(delivery.retry_after)
+                await pacer.wait()
                 continue
-            except Forbidden:
+            if delivery.outcome is Outcome.BLOCKED:
                 log.info("outbox message %s: the resident blocked the bot", item.row.id)
                 return "blocked"
-            except BadRequest as error:
-                log.warning("outbox message %s refused: %s", item.row.id, type(error).__name__)
+            if delivery.outcome is Outcome.FAILED:
+                log.warning("outbox message %s refused", item.row.id)
                 return "failed"
-            except TelegramError as error:  # the network: tried again at the next look
-                log.warning("outbox message %s not sent yet: %s", item.row.id, type(error).__name__)
+            if not delivery.delivered:  # the network: tried again at the next look
+                log.warning("outbox message %s not sent yet: %s", item.row.id, delivery.outcome)
                 return None
             return "sent"
         return None
-
-
-def _seconds(retry_after: int | timedelta) -> float:
-    return retry_after.total_seconds() if isinstance(retry_after, timedelta) else retry_after
 
 
 @dataclass(frozen=True)

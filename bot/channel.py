@@ -1,0 +1,65 @@
+"""The Channel port: how the help desk speaks to anyone other than the person who just wrote.
+
+A channel (Telegram, WhatsApp, the demo's page) delivers a message to one of its users and says
+how it went. The outbox, the relays between residents and volunteers, case news, notices and
+alerts all go through it; nothing in the domain knows which platform is behind a channel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+from bot.outgoing import Reply
+
+
+class Outcome(StrEnum):
+    DELIVERED = "delivered"
+    BLOCKED = "blocked"  # the person blocked the bot, or never opened a chat with it
+    RATE_LIMITED = "rate_limited"  # the platform asks to wait `retry_after` seconds
+    WINDOW_CLOSED = "window_closed"  # only approved templates may reach them now (WhatsApp)
+    UNAVAILABLE = "unavailable"  # the network or the platform failed: try again later
+    FAILED = "failed"  # refused for good (too old, malformed): trying again will not help
+
+
+@dataclass(frozen=True)
+class Delivery:
+    outcome: Outcome
+    message_ids: tuple[int, ...] = ()  # the platform's ids of what was sent, in order
+    retry_after: float = 0.0
+
+    @property
+    def delivered(self) -> bool:
+        return self.outcome is Outcome.DELIVERED
+
+
+@dataclass(frozen=True)
+class Copy:
+    """A message someone sent in their own chat with the bot, to pass on as it is (a photo,
+    a voice note, a document, or text)."""
+
+    chat_id: int
+    message_id: int
+
+
+class Channel(Protocol):
+    per_second: float  # the pace the platform allows for bulk sending, all chats together
+
+    async def deliver(self, user_id: str, reply: Reply) -> Delivery:
+        """Send a reply (its text, buttons and attachment) to one user of this channel."""
+        ...
+
+    async def pass_on(self, user_id: str, header: str, copy: Copy) -> Delivery:
+        """Send a header line, then a copy of another chat's message, to one user."""
+        ...
+
+
+async def deliver_to(
+    channels: dict[str, Channel], channel: str, user_id: str, reply: Reply
+) -> Delivery:
+    """Deliver over the named channel; a channel this deployment does not run cannot deliver."""
+    found = channels.get(channel)
+    if found is None:
+        return Delivery(Outcome.UNAVAILABLE)
+    return await found.deliver(user_id, reply)

@@ -1,0 +1,58 @@
+"""Telegram as a Channel: the services' messages sent with a PTB Bot, and how it went."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from telegram import Bot
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
+
+from bot.channel import Copy, Delivery, Outcome
+from bot.outgoing import Reply
+from handlers.telegram.render import send
+
+log = logging.getLogger(__name__)
+
+# Telegram lets a bot send about 30 messages a second in all. Bulk sending keeps a little under
+# it: at 28.8 a second, 30 messages take 1.007 s, so a few milliseconds of jitter on the way
+# never make 31 in one second (measured with bench/reminders.py, 29 did now and then).
+PER_SECOND = 28.8
+
+
+class TelegramChannel:
+    """Delivers to Telegram users (residents, volunteers, organisers) and to groups."""
+
+    def __init__(self, bot: Bot, per_second: float = PER_SECOND) -> None:
+        self.bot = bot
+        self.per_second = per_second
+
+    async def deliver(self, user_id: str, reply: Reply) -> Delivery:
+        return await self._attempt(lambda: send(self.bot, int(user_id), reply))
+
+    async def pass_on(self, user_id: str, header: str, copy: Copy) -> Delivery:
+        async def both() -> list[int]:
+            sent = await self.bot.send_message(int(user_id), header)
+            copied = await self.bot.copy_message(int(user_id), copy.chat_id, copy.message_id)
+            return [sent.message_id, copied.message_id]
+
+        return await self._attempt(both)
+
+    async def _attempt(self, sending: Callable[[], Awaitable[list[int]]]) -> Delivery:
+        try:
+            return Delivery(Outcome.DELIVERED, tuple(await sending()))
+        except RetryAfter as error:
+            return Delivery(Outcome.RATE_LIMITED, retry_after=_seconds(error.retry_after))
+        except Forbidden:
+            return Delivery(Outcome.BLOCKED)
+        except (BadRequest, ChatMigrated) as error:
+            log.warning("Telegram refused a message: %s", type(error).__name__)
+            return Delivery(Outcome.FAILED)
+        except TelegramError as error:  # the network, or Telegram itself: later may work
+            log.warning("Telegram could not be reached: %s", type(error).__name__)
+            return Delivery(Outcome.UNAVAILABLE)
+
+
+def _seconds(retry_after: int | timedelta) -> float:
+    return retry_after.total_seconds() if isinstance(retry_after, timedelta) else retry_after
