@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -14,6 +14,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from bot import i18n
 from bot.activities import organising
 from bot.cases import queues
+from bot.channel import Channel
 from bot.config import Settings
 from bot.desk import Desk
 from bot.i18n import _
@@ -47,10 +48,15 @@ def replies_rate_limiter() -> AIORateLimiter:
     return AIORateLimiter(overall_max_rate=0, max_retries=3)
 
 
-def build_application(settings: Settings, clock: Callable[[], datetime] = now) -> Application:  # type: ignore[type-arg]
+def build_application(
+    settings: Settings,
+    clock: Callable[[], datetime] = now,
+    channels: Mapping[str, Channel] | None = None,
+) -> Application:  # type: ignore[type-arg]
     """The PTB application, its handlers registered in order, its services in bot_data.
 
-    `clock` says what time it is for reminders; tests pass one they can move.
+    `clock` says what time it is for reminders; tests pass one they can move. `channels` are
+    the residents' channels other than Telegram (WhatsApp, the demo's page).
     """
     application = (
         ApplicationBuilder()
@@ -68,7 +74,11 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = now) -
         .build()
     )
     engine = create_engine(settings.database_url)
-    application.bot_data["desk"] = Desk(settings, engine, session_factory(engine), clock=clock)
+    telegram = TelegramChannel(application.bot)
+    residents_channels = {"telegram": telegram, **(channels or {})}
+    sessions = session_factory(engine)
+    desk = Desk(settings, engine, sessions, residents_channels, staff=telegram, clock=clock)
+    application.bot_data["desk"] = desk
     group.register(application)
     volunteer.register(application)
     organiser.register(application)
@@ -86,7 +96,8 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     scheduler = AsyncIOScheduler(timezone=desk.settings.timezone)
     nudging.schedule_nudges(scheduler, application.bot, desk)
     bulk = await bulk_bot(desk.settings)
-    sender = OutboxSender({"telegram": TelegramChannel(bulk)}, desk)
+    # The outbox sends in bulk with its own bot (see bulk_bot); other channels pace themselves.
+    sender = OutboxSender({**desk.channels, "telegram": TelegramChannel(bulk)}, desk)
     reminders = Reminders(scheduler, desk, sender)
     scheduler.start()
     sender.start()

@@ -55,11 +55,17 @@ class Channel(Protocol):
         ...
 
 
-async def deliver_to(
-    channels: dict[str, Channel], channel: str, user_id: str, reply: Reply
-) -> Delivery:
-    """Deliver over the named channel; a channel this deployment does not run cannot deliver."""
-    found = channels.get(channel)
-    if found is None:
+class NotRunning:
+    """A channel this deployment does not run (e.g. WhatsApp without its settings): it delivers
+    nothing, and says so."""
+
+    per_second = 1.0
+
+    async def deliver(self, user_id: str, reply: Reply) -> Delivery:
         return Delivery(Outcome.UNAVAILABLE)
-    return await found.deliver(user_id, reply)
+
+    async def pass_on(self, user_id: str, header: str, copy: Copy) -> Delivery:
+        return Delivery(Outcome.UNAVAILABLE)
+
+
+NOT_RUNNING = NotRunning()

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.channel import Channel
 from bot.config import Settings
 from db.models import now
 from db.session import Sessions
@@ -19,6 +20,10 @@ class Desk:
     settings: Settings
     engine: AsyncEngine
     sessions: Sessions
+    # The channels residents write on, by the name kept in Resident.channel.
+    channels: Mapping[str, Channel]
+    # Where volunteers, organisers and the queues' groups are: Telegram.
+    staff: Channel
     # Cards are posted by one task at a time, so that no card is ever posted twice.
     posting: asyncio.Lock = field(default_factory=asyncio.Lock)
     # What time it is for the schedule of reminders; tests move it instead of waiting.

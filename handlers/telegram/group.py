@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-from collections.abc import Callable
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatMemberStatus
@@ -21,14 +20,14 @@ from telegram.ext import (
 )
 
 from bot import i18n
-from bot.cases import casework, claims, queues
+from bot.cases import claims, news, queues
 from bot.cases.claims import Claim
+from bot.channel import Outcome
 from bot.desk import Desk
 from bot.i18n import _
-from bot.outgoing import Reply
-from db.models import Case, CaseEvent, Queue, Resident, now
+from db.models import Case, CaseEvent, Queue, now
 from handlers.telegram.context import desk, membership
-from handlers.telegram.render import markup, send
+from handlers.telegram.render import markup
 
 log = logging.getLogger(__name__)
 
@@ -101,15 +100,7 @@ async def _queue_lost(bot: Bot, services: Desk, chat_id: int) -> None:
             "The bot can no longer post in the group of the queue “{name}”. Its requests are "
             "waiting: add the bot to the group again, or send /setqueue {name} in another group."
         ).format(name=i18n.isolate(queue.name))
-    await tell_organisers(bot, services, text)
-
-
-async def tell_organisers(bot: Bot, services: Desk, text: str) -> None:
-    for organiser in services.settings.organisers:
-        try:
-            await bot.send_message(organiser, text)
-        except (Forbidden, BadRequest):
-            log.warning("could not reach an organiser")
+    await news.tell_organisers(services, text)
 
 
 async def retire_card(
@@ -221,28 +212,17 @@ async def _after_claim(
         log.info("case %s: the card could not be updated", case.id)
     await query.answer(_("It is yours. The details are in your private chat with the bot."))
     await send_details(context.bot, services, case, query.from_user.id, queue.chat_id)
-    await tell_resident(context.bot, services, case, claims.resident_notice)
+    await news.tell_resident(services, case, claims.resident_notice)
 
 
 async def send_details(
     bot: Bot, services: Desk, case: Case, volunteer_id: int, group_id: int | None
 ) -> bool:
     """The case's details to its claimer privately; or a link to open that chat first."""
-    async with services.sessions() as session:
-        language = await claims.volunteer_language(session, volunteer_id)
-        with i18n.locale(language or services.settings.default_language):
-            reply = await claims.details(session, case)
-    try:
-        sent = await send(bot, volunteer_id, reply)
-    except Forbidden:
-        if group_id is not None:
-            await _offer_private_chat(bot, services, case, group_id)
-        return False
-    async with services.sessions() as session, session.begin():
-        await claims.mark_reachable(session, volunteer_id)
-        # Replying to the details writes to the resident.
-        await casework.remember_message(session, volunteer_id, sent, case.id or 0)
-    return True
+    delivery = await news.give_details(services, case, volunteer_id)
+    if delivery.outcome is Outcome.BLOCKED and group_id is not None:
+        await _offer_private_chat(bot, services, case, group_id)
+    return delivery.delivered
 
 
 async def _offer_private_chat(bot: Bot, services: Desk, case: Case, group_id: int) -> None:
@@ -254,22 +234,6 @@ async def _offer_private_chat(bot: Bot, services: Desk, case: Case, group_id: in
         )
         button = InlineKeyboardButton(_("Open the details"), url=link)
     await bot.send_message(group_id, text, reply_markup=InlineKeyboardMarkup([[button]]))
-
-
-async def tell_resident(
-    bot: Bot, services: Desk, case: Case, notice: Callable[[Case], Reply]
-) -> None:
-    """Tell the case's resident something about it, in their language, if they can be reached."""
-    async with services.sessions() as session:
-        resident = await session.get(Resident, case.resident_id) if case.resident_id else None
-    if resident is None or resident.channel != "telegram":
-        return
-    with i18n.locale(resident.language or services.settings.default_language):
-        reply = notice(case)
-    try:
-        await send(bot, int(resident.channel_user_id), reply)
-    except Forbidden:
-        log.info("case %s: the resident has blocked the bot", case.id)
 
 
 async def open_details(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -6,14 +6,14 @@ import logging
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from telegram import Bot
-from telegram.error import BadRequest, Forbidden
 
 from bot import i18n
-from bot.cases import claims, nudges
+from bot.cases import claims, news, nudges
 from bot.desk import Desk
 from bot.i18n import N_
+from bot.outgoing import Reply
 from db.models import Case, Queue, case_number, now
-from handlers.telegram.group import post_pending_cards, retire_card, tell_organisers
+from handlers.telegram.group import post_pending_cards, retire_card
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ async def _tell_organisers(bot: Bot, services: Desk, reposts: list[nudges.Repost
             "{numbers}",
             hours,
         ).format(count=hours, numbers=numbers)
-    await tell_organisers(bot, services, text)
+    await news.tell_organisers(services, text)
 
 
 async def _remind(bot: Bot, services: Desk, reminder: nudges.Reminder) -> None:
@@ -91,7 +91,6 @@ async def _remind(bot: Bot, services: Desk, reminder: nudges.Reminder) -> None:
             "(reply to their messages), or /release or /close it.",
             days,
         ).format(number=i18n.isolate(case.number), count=days)
-    try:
-        await bot.send_message(reminder.volunteer_id, text)
-    except (Forbidden, BadRequest):
+    delivery = await services.staff.deliver(str(reminder.volunteer_id), Reply(text))
+    if not delivery.delivered:
         log.warning("could not remind the volunteer of case %s", case.id)

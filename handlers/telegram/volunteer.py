@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from telegram import Bot, Message, Update, User
-from telegram.error import BadRequest, Forbidden
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -17,14 +16,15 @@ from telegram.ext import (
 )
 
 from bot import i18n
-from bot.cases import casework, claims
+from bot.cases import casework, claims, news
 from bot.cases.casework import OUTCOMES
+from bot.channel import Copy
 from bot.desk import Desk
 from bot.i18n import N_, _
 from bot.outgoing import Reply
-from db.models import Case, Queue, Resident
+from db.models import Case, Queue
 from handlers.telegram.context import desk, membership
-from handlers.telegram.group import post_pending_cards, retire_card, tell_resident
+from handlers.telegram.group import post_pending_cards, retire_card
 from handlers.telegram.membership import Membership
 from handlers.telegram.render import markup, send
 
@@ -105,42 +105,14 @@ async def _to_resident(
     case_id: int,
     text: str | None = None,
 ) -> None:
-    found = await held_case(bot, services, members, case_id, user.id)
-    async with services.sessions() as session, session.begin():
-        case = await casework.held_by(session, case_id, user.id) if found else None
-        resident = (
-            await session.get(Resident, case.resident_id) if case and case.resident_id else None
-        )
-        if case is not None and resident is not None:
-            await casework.message_passed(session, case, user.id, from_resident=False)
+    held = await held_case(bot, services, members, case_id, user.id)
     with i18n.locale(language_of(services, user)):
-        if case is None:
+        if held is None:
             await message.reply_text(_("You are not following this request."))
             return
-        if resident is None or resident.channel != "telegram":
-            await message.reply_text(
-                _("The resident has deleted their data: they can no longer be reached.")
-            )
-            return
-    with i18n.locale(resident.language or services.settings.default_language):
-        header = casework.header_for_resident(case)
-    chat_id = int(resident.channel_user_id)
-    try:
-        if text is not None:
-            await bot.send_message(chat_id, f"{header}\n\n{text}")
-        else:
-            await bot.send_message(chat_id, header)
-            await bot.copy_message(chat_id, message.chat.id, message.message_id)
-    except Forbidden:
-        with i18n.locale(language_of(services, user)):
-            await message.reply_text(
-                _("The resident has blocked the bot: the message was not delivered.")
-            )
-        return
-    with i18n.locale(language_of(services, user)):
-        await message.reply_text(
-            _("✓ Sent to the resident of {number}.").format(number=i18n.isolate(case.number))
-        )
+        passed = text if text is not None else Copy(message.chat.id, message.message_id)
+        answer = await news.to_resident(services, user.id, case_id, passed)
+    await message.reply_text(answer.text)
 
 
 async def relay_to_volunteer(
@@ -149,25 +121,13 @@ async def relay_to_volunteer(
     """The resident wrote while a volunteer follows their case: pass it on, marked."""
     async with services.sessions() as session:
         case = await session.get(Case, case_id)
-        if case is None or case.claimed_by is None:
-            return False
-        volunteer_id = case.claimed_by
-        language = await claims.volunteer_language(session, volunteer_id)
-    if not await still_volunteer(bot, services, members, case, volunteer_id):
+    if case is None or case.claimed_by is None:
+        return False
+    if not await still_volunteer(bot, services, members, case, case.claimed_by):
         await _give_back(bot, services, case_id)
         return False
-    with i18n.locale(language or services.settings.default_language):
-        header = casework.header_for_volunteer(case)
-    try:
-        sent = await bot.send_message(volunteer_id, header)
-        copied = await bot.copy_message(volunteer_id, message.chat.id, message.message_id)
-    except (Forbidden, BadRequest):
-        return False
-    async with services.sessions() as session, session.begin():
-        await casework.remember_message(
-            session, volunteer_id, [sent.message_id, copied.message_id], case_id
-        )
-    return True
+    copy = Copy(message.chat.id, message.message_id)
+    return await news.to_volunteer(services, case, case.claimed_by, copy)
 
 
 async def _give_back(bot: Bot, services: Desk, case_id: int) -> None:
@@ -296,7 +256,7 @@ async def on_outcome(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
                 number=i18n.isolate(case.number), outcome=_(outcome)
             )
         )
-    await tell_resident(context.bot, services, case, casework.closed_notice)
+    await news.tell_resident(services, case, casework.closed_notice)
 
 
 async def mycases_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
