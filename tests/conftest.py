@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import datetime
@@ -17,6 +17,7 @@ from sqlalchemy import text
 from telegram.ext import Application
 
 from bot.app import build_application
+from bot.channel import Channel
 from bot.config import Settings
 from db import migrate
 from db.models import now
@@ -102,10 +103,15 @@ class Bot:
 
     @asynccontextmanager
     async def running(
-        self, *, clock: Callable[[], datetime] = now, **changes: Any
+        self,
+        *,
+        clock: Callable[[], datetime] = now,
+        channels: Mapping[str, Channel] | None = None,
+        **changes: Any,
     ) -> AsyncIterator[Application]:  # type: ignore[type-arg]
-        """Run the bot with some settings changed; `clock` is its time for reminders."""
-        application = build_application(replace(self.settings, **changes), clock)
+        """Run the bot with some settings changed; `clock` is its time for reminders, `channels`
+        the residents' channels beside Telegram."""
+        application = build_application(replace(self.settings, **changes), clock, channels)
         async with running(application):
             yield application
 

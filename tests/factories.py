@@ -1,0 +1,66 @@
+"""Rows the tests start from, built the way the help desk builds them, and a channel that
+records what it is given."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.cases.opening import open_case
+from bot.channel import Copy, Delivery, Outcome
+from bot.config import Settings
+from bot.outgoing import Reply
+from db.models import Case, Intake, Resident
+
+HOUSING_ANSWERS: dict[str, Any] = {
+    "situation": "eviction",
+    "household": 3,
+    "children": 1,
+    "district": "m5",
+    "erp": "yes",
+    "urgency": "days",
+    "contact_time": "evening",
+    "activities": "no",
+}
+
+
+async def resident(
+    session: AsyncSession, user_id: str, *, channel: str = "telegram", language: str = "en"
+) -> Resident:
+    found = Resident(channel=channel, channel_user_id=user_id, language=language)
+    session.add(found)
+    await session.flush()
+    return found
+
+
+async def housing_case(session: AsyncSession, settings: Settings, asker: Resident) -> Case:
+    """A confirmed housing request of `asker`, routed to its queue as the intake's end does."""
+    assert asker.id is not None
+    intake = Intake(resident_id=asker.id, flow="housing", answers=dict(HOUSING_ANSWERS))
+    session.add(intake)
+    await session.flush()
+    return await open_case(session, settings, asker, intake)
+
+
+@dataclass
+class RecordingChannel:
+    """A residents' channel that records every message and answers with `outcome`."""
+
+    outcome: Outcome = Outcome.DELIVERED
+    per_second: float = 80.0
+    sent: list[tuple[str, str]] = field(default_factory=list)  # (user id, text)
+
+    async def deliver(self, user_id: str, reply: Reply) -> Delivery:
+        if self.outcome is Outcome.DELIVERED:
+            self.sent.append((user_id, reply.text))
+        return Delivery(self.outcome, (len(self.sent),))
+
+    async def pass_on(self, user_id: str, header: str, copy: Copy) -> Delivery:
+        if self.outcome is Outcome.DELIVERED:
+            self.sent.append((user_id, f"{header}\n[copy of message {copy.message_id}]"))
+        return Delivery(self.outcome, (len(self.sent),))
+
+    def texts_to(self, user_id: str) -> list[str]:
+        return [text for to, text in self.sent if to == user_id]
