@@ -9,9 +9,10 @@ from sqlmodel import col, select
 
 from bot import i18n
 from bot.activities import calendar, enrolments
-from bot.activities.enrolments import ENROLLED, parse_occurrence
+from bot.activities.enrolments import ENROLLED
 from bot.activities.schedule import description_in, title_in
 from bot.activities.text import KIND_LABELS, describe_repeat
+from bot.buttons import Agenda, Rsvp
 from bot.i18n import _, isolate, ngettext
 from bot.outgoing import Attachment, Button, Reply, Response
 from bot.residents.conversation import Conversation
@@ -52,7 +53,7 @@ async def listing(convo: Conversation) -> Reply:
         if activity.id in mine:
             line += " · " + _("you are signed up")
         lines.append(line)
-        buttons.append((Button(i18n.numbered(number, title), f"a:show:{activity.id}"),))
+        buttons.append((Button(i18n.numbered(number, title), Agenda("show", activity.id).pack()),))
     lines.append(_("Tap one to see it and sign up."))
     return Reply("\n".join(lines), tuple(buttons))
 
@@ -85,12 +86,17 @@ async def details(convo: Conversation, activity: Activity) -> Reply:
     for enrolment in mine:
         lines.append(_status_line(enrolment))
         buttons.append(
-            (Button(_("Leave ({name})").format(name=enrolment.name), f"a:leave:{enrolment.id}"),)
+            (
+                Button(
+                    _("Leave ({name})").format(name=enrolment.name),
+                    Agenda("leave", enrolment.id).pack(),
+                ),
+            )
         )
     if not mine or activity.kind == "homework":  # a parent may sign up another child
-        buttons.insert(0, (Button(_("Sign up"), f"a:join:{activity.id}"),))
-    buttons.append((Button(_("Add to calendar"), f"a:ics:{activity.id}"),))
-    buttons.append((Button(_("« All activities"), "a:list"),))
+        buttons.insert(0, (Button(_("Sign up"), Agenda("join", activity.id).pack()),))
+    buttons.append((Button(_("Add to calendar"), Agenda("ics", activity.id).pack()),))
+    buttons.append((Button(_("« All activities"), Agenda("list").pack()),))
     return Reply("\n".join(lines), tuple(buttons))
 
 
@@ -121,19 +127,19 @@ async def _enrolments_of(convo: Conversation) -> list[Enrolment]:
     return await enrolments.of_resident(convo.session, convo.resident)
 
 
-async def running_activity(convo: Conversation, value: str) -> Activity | None:
+async def running_activity(convo: Conversation, activity_id: int | None) -> Activity | None:
     """The activity a button names, if it exists and takes sign-ups (button data is untrusted)."""
-    if not value.isdigit():
+    if activity_id is None:
         return None
-    activity = await convo.session.get(Activity, int(value))
+    activity = await convo.session.get(Activity, activity_id)
     return activity if activity is not None and activity.status == "active" else None
 
 
-async def own_enrolment(convo: Conversation, value: str) -> Enrolment | None:
+async def own_enrolment(convo: Conversation, enrolment_id: int | None) -> Enrolment | None:
     """The enrolment a button names, if it is this resident's (deny by default)."""
-    if not value.isdigit() or convo.resident is None:
+    if enrolment_id is None or convo.resident is None:
         return None
-    enrolment = await convo.session.get(Enrolment, int(value))
+    enrolment = await convo.session.get(Enrolment, enrolment_id)
     if enrolment is None or enrolment.resident_id != convo.resident.id:
         return None
     return enrolment
@@ -164,16 +170,13 @@ async def calendar_file(convo: Conversation, activity: Activity) -> Response:
     )
 
 
-async def rsvp(convo: Conversation, value: str) -> Response | None:
-    """An answer to a reminder's "I'll come" / "I can't this time"; None if the data is bad."""
-    enrolment_id, _sep, rest = value.partition(":")
-    occurrence_text, _sep, answer = rest.partition(":")
-    enrolment = await own_enrolment(convo, enrolment_id)
-    occurrence = parse_occurrence(occurrence_text)
-    if enrolment is None or occurrence is None or answer not in ("yes", "no"):
+async def rsvp(convo: Conversation, pressed: Rsvp) -> Response | None:
+    """An answer to a reminder's "I'll come" / "I can't this time"; None if it is not theirs."""
+    enrolment = await own_enrolment(convo, pressed.enrolment_id)
+    if enrolment is None:
         return None
-    coming = answer == "yes"
-    await enrolments.answer(convo.session, enrolment, occurrence, coming, convo.clock())
+    coming = pressed.answer == "yes"
+    await enrolments.answer(convo.session, enrolment, pressed.occurrence, coming, convo.clock())
     chosen = _("I'll come") if coming else _("I can't this time")
     thanks = _("Thank you, see you there!") if coming else _("Thank you for telling us.")
     return Response(chosen=chosen, close_buttons=True, notice=thanks)

@@ -11,6 +11,7 @@ from bot.activities.answers import Invalid
 from bot.activities.form import Turn, button, cancel_row, stale
 from bot.activities.page import page
 from bot.activities.schedule import twin
+from bot.buttons import DraftPress
 from bot.i18n import N_, _, isolate, ngettext
 from bot.outgoing import Reply, Response
 from db.models import Activity, ActivityDraft
@@ -50,7 +51,7 @@ def _fields(turn: Turn) -> list[str]:
 
 def _field_picker(turn: Turn, draft: ActivityDraft, activity: Activity) -> Reply:
     text = _("What do you want to change in {title}?").format(title=isolate(activity.title))
-    fields = tuple((button(_(FIELDS[field]), draft, f"field:{field}"),) for field in _fields(turn))
+    fields = tuple((button(_(FIELDS[field]), draft, "field", field),) for field in _fields(turn))
     return Reply(text, (*fields, cancel_row(draft)))
 
 
@@ -81,7 +82,7 @@ def _language_picker(turn: Turn, draft: ActivityDraft, activity: Activity) -> Re
         title=isolate(activity.title)
     )
     languages = tuple(
-        (button(i18n.language_name(code), draft, f"language:{code}"),)
+        (button(i18n.language_name(code), draft, "language", code),)
         for code in turn.other_languages
     )
     return Reply(text, (*languages, cancel_row(draft)))
@@ -122,26 +123,29 @@ def _next_step(
     return response.say(_prompt(turn, draft, activity))
 
 
-async def press(turn: Turn, draft: ActivityDraft, value: str) -> Response:
+async def press(turn: Turn, draft: ActivityDraft, pressed: DraftPress) -> Response:
     """A button of the change in progress (the revision was checked)."""
-    if value == "cancel":
+    if pressed.step == "cancel":
         return await activity_form.abandon(turn)
     activity = await _changing(turn, draft)
     if activity is None:
         return stale()
-    step, _sep, choice = value.partition(":")
+    step, choice = pressed.step, pressed.choice
     if draft.step == "change" and step == "field" and choice in _fields(turn):
         return _next_step(turn, draft, activity, choice, _(FIELDS[choice]))
     if draft.step == "language" and step == "language" and choice in turn.other_languages:
         draft.data = {"language": choice}
         return _next_step(turn, draft, activity, "title_in", i18n.language_name(choice))
-    if draft.step in IN_LANGUAGE and value == "skip":
+    if draft.step in IN_LANGUAGE and step == "skip":
         return await _in_language(turn, draft, activity, "", _("Skip"))
-    if draft.step == "description" and value == "remove" and activity.description:
+    if draft.step == "description" and step == "remove" and activity.description:
         return await _save(turn, activity, "description", "")
-    if draft.step == "capacity" and value == "capacity:none":
+    if draft.step == "capacity" and (step, choice) == ("capacity", "none"):
         return await _save(turn, activity, "capacity", None)
-    if draft.step == "capacity" and value == f"capacity:{activity_form.HOMEWORK_PLACES}":
+    if draft.step == "capacity" and (step, choice) == (
+        "capacity",
+        str(activity_form.HOMEWORK_PLACES),
+    ):
         return await _save(turn, activity, "capacity", activity_form.HOMEWORK_PLACES)
     return stale()
 

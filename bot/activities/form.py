@@ -21,6 +21,7 @@ from bot.activities.text import (
     own_words,
     repeat_rule,
 )
+from bot.buttons import DraftPress
 from bot.i18n import _, isolate
 from bot.outgoing import Button, Reply, Response
 from db.models import Activity, ActivityDraft
@@ -117,8 +118,9 @@ async def abandon(turn: Turn) -> Response:
     return Response(close_buttons=True).say(Reply(_("Cancelled: nothing was saved.")))
 
 
-def button(label: str, draft: ActivityDraft, value: str) -> Button:
-    return Button(label, f"o:d:{draft.revision}:{value}")
+def button(label: str, draft: ActivityDraft, step: str, choice: str | None = None) -> Button:
+    """A button of the draft's current step; pressing it again after a change does nothing."""
+    return Button(label, DraftPress(draft.revision, step, choice).pack())
 
 
 def cancel_row(draft: ActivityDraft) -> tuple[Button, ...]:
@@ -141,17 +143,17 @@ def prompt(draft: ActivityDraft, zone: ZoneInfo) -> Reply:
     """The question of the draft's current step."""
     step, data = draft.step, draft.data
     if step == "kind":
-        kinds = tuple((button(_(KIND_LABELS[kind]), draft, f"kind:{kind}"),) for kind in KINDS)
+        kinds = tuple((button(_(KIND_LABELS[kind]), draft, "kind", kind),) for kind in KINDS)
         return Reply(_("What kind of activity is it?"), (*kinds, cancel_row(draft)))
     if step == "repeat":
         first = datetime.fromisoformat(data["when"])
         choices = tuple(
-            (button(describe_repeat(repeat_rule(choice, first), first), draft, f"repeat:{choice}"),)
+            (button(describe_repeat(repeat_rule(choice, first), first), draft, "repeat", choice),)
             for choice in REPEATS
         )
         return Reply(_("How often does it take place?"), (*choices, cancel_row(draft)))
     if step == "duration":
-        lengths = tuple(button(minutes(n), draft, f"duration:{n}") for n in DURATIONS)
+        lengths = tuple(button(minutes(n), draft, "duration", str(n)) for n in DURATIONS)
         text = _("How long does it last? Tap, or type the minutes.")
         return Reply(text, (lengths, cancel_row(draft)))
     if step == "capacity":
@@ -159,7 +161,7 @@ def prompt(draft: ActivityDraft, zone: ZoneInfo) -> Reply:
     if step == "description":
         text = _("Describe the activity in a few lines (what to bring, who it is for), "
                  "or tap Skip.")  # fmt: skip
-        return Reply(text, ((button(_("Skip"), draft, "description:skip"),), cancel_row(draft)))
+        return Reply(text, ((button(_("Skip"), draft, "description", "skip"),), cancel_row(draft)))
     if step == "summary":
         activity = activity_of(data)
         lines = [
@@ -180,12 +182,12 @@ def prompt(draft: ActivityDraft, zone: ZoneInfo) -> Reply:
 
 def capacity_prompt(draft: ActivityDraft, homework: bool) -> Reply:
     text = _("How many places are there? Type a number, or tap “No limit”.")
-    buttons: tuple[Button, ...] = (button(_("No limit"), draft, "capacity:none"),)
+    buttons: tuple[Button, ...] = (button(_("No limit"), draft, "capacity", "none"),)
     if homework:
         text += "\n" + _("Homework groups usually take at most {count} children.").format(
             count=HOMEWORK_PLACES
         )
-        buttons = (button(str(HOMEWORK_PLACES), draft, f"capacity:{HOMEWORK_PLACES}"), *buttons)
+        buttons = (button(str(HOMEWORK_PLACES), draft, "capacity", str(HOMEWORK_PLACES)), *buttons)
     return Reply(text, (buttons, cancel_row(draft)))
 
 
@@ -228,13 +230,13 @@ def type_text(turn: Turn, draft: ActivityDraft, text: str | None) -> Response:
     return _advance(turn, draft, value, None)
 
 
-async def press(turn: Turn, draft: ActivityDraft, value: str) -> Response:
+async def press(turn: Turn, draft: ActivityDraft, pressed: DraftPress) -> Response:
     """A button of the current step (the revision was checked); anything else changes nothing."""
-    if value == "cancel":
+    if pressed.step == "cancel":
         return await abandon(turn)
-    if value == "create" and draft.step == "summary":
+    if pressed.step == "create" and draft.step == "summary":
         return await _create(turn, draft)
-    step, _sep, choice = value.partition(":")
+    step, choice = pressed.step, pressed.choice or ""
     if step != draft.step:
         return stale()
     if step == "kind" and choice in KINDS:

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import re
-from datetime import UTC
+from datetime import UTC, datetime
 
-from bot import i18n
+from bot import buttons, i18n
 from bot.activities import change as activity_change
 from bot.activities import enrolments
 from bot.activities import form as activity_form
 from bot.activities.form import Turn, stale
 from bot.activities.page import activity_list, next_dates, page
+from bot.buttons import ActivityAction, AllActivities, DraftPress
 from bot.i18n import N_, _, isolate, ngettext, pgettext
 from bot.outgoing import Button, Reply, Response
 from db.models import Activity
@@ -21,29 +21,26 @@ COMMANDS = (
     ("newactivity", N_("Create an activity")),
     ("activities", N_("Your activities: who comes, changes, cancellations")),
 )
-_DRAFT = re.compile(r"o:d:(\d{1,9}):([a-z]{1,12}(?::[a-z0-9]{1,12})?)")
-_ACTIVITY = re.compile(r"o:a:(\d{1,9}):([a-z]{1,8})(?::(\d{8}T\d{4}Z))?")
 
 
 async def press(turn: Turn, data: str) -> Response:
     """An organiser's button; its data is untrusted, and anything stale changes nothing."""
-    if data == "o:list":
+    pressed = buttons.parse(data)
+    if isinstance(pressed, AllActivities):
         return Response(edit=await activity_list(turn))
-    found = _DRAFT.fullmatch(data)
-    if found is not None:
+    if isinstance(pressed, DraftPress):
         draft = turn.draft
-        if draft is None or draft.revision != int(found[1]):
+        if draft is None or draft.revision != pressed.revision:
             return stale()
         if draft.activity_id is None:
-            return await activity_form.press(turn, draft, found[2])
-        return await activity_change.press(turn, draft, found[2])
-    found = _ACTIVITY.fullmatch(data)
-    if found is None:
+            return await activity_form.press(turn, draft, pressed)
+        return await activity_change.press(turn, draft, pressed)
+    if not isinstance(pressed, ActivityAction):
         return stale()
-    activity = await enrolments.lock(turn.session, int(found[1]))
+    activity = await enrolments.lock(turn.session, pressed.activity_id)
     if activity is None or activity.status == "cancelled":
         return stale()
-    return await _act(turn, activity, found[2], found[3])
+    return await _act(turn, activity, pressed.action, pressed.occurrence)
 
 
 async def answer(turn: Turn, text: str | None) -> Response:
@@ -70,7 +67,9 @@ async def show_activities(turn: Turn) -> Response:
 # -- what can be done to an activity -----------------------------------------------------------
 
 
-async def _act(turn: Turn, activity: Activity, action: str, occurrence: str | None) -> Response:
+async def _act(
+    turn: Turn, activity: Activity, action: str, occurrence: datetime | None
+) -> Response:
     """One button of an activity's page, the activity locked and still there."""
     if action == "view":
         return Response().say(await page(turn, activity))
@@ -111,19 +110,18 @@ async def _dates(turn: Turn, activity: Activity) -> Response:
         (
             Button(
                 i18n.format_occurrence(when, turn.zone),
-                f"o:a:{activity.id}:skip:{enrolments.occurrence_key(when)}",
+                ActivityAction(activity.id or 0, "skip", when).pack(),
             ),
         )
         for when in coming
     )
-    back = (Button(_("« Back"), f"o:a:{activity.id}:back"),)
+    back = (Button(_("« Back"), ActivityAction(activity.id or 0, "back").pack()),)
     return Response(edit=Reply(text, (*rows, back)))
 
 
-async def _skip(turn: Turn, activity: Activity, key: str) -> Response:
-    occurrence = enrolments.parse_occurrence(key)
+async def _skip(turn: Turn, activity: Activity, occurrence: datetime) -> Response:
     coming = {when.astimezone(UTC) for when in await next_dates(turn, activity, 10**4)}
-    if occurrence is None or occurrence not in coming:
+    if occurrence not in coming:
         return stale()
     told = await enrolments.cancel_occurrence(turn.session, activity, occurrence)
     turn.schedule_changed, turn.notices_queued = True, told > 0
@@ -146,9 +144,13 @@ async def _ask_end(turn: Turn, activity: Activity) -> Response:
         people,
     ).format(title=isolate(activity.title), count=people)
     buttons = (
-        (Button(_("Yes, cancel"), f"o:a:{activity.id}:endyes"),),
+        (Button(_("Yes, cancel"), ActivityAction(activity.id or 0, "endyes").pack()),),
         # TRANSLATORS: the answer to "Cancel this activity for good?": keep the activity.
-        (Button(pgettext("activity", "No, keep it"), f"o:a:{activity.id}:back"),),
+        (
+            Button(
+                pgettext("activity", "No, keep it"), ActivityAction(activity.id or 0, "back").pack()
+            ),
+        ),
     )
     return Response(edit=Reply(text, buttons))
 

@@ -11,6 +11,7 @@ from bot.activities import enrolments
 from bot.activities.enrolments import ENROLLED, WAITING
 from bot.activities.form import Turn
 from bot.activities.text import describe, own_words
+from bot.buttons import ActivityAction, AllActivities
 from bot.i18n import N_, _, isolate, ngettext
 from bot.outgoing import Button, Reply
 from db.models import Activity, Enrolment
@@ -38,7 +39,9 @@ async def activity_list(turn: Turn) -> Reply:
         )
         status = _(STATUS_LABELS.get(activity.status, activity.status))
         lines.append(f"• {isolate(activity.title)} · {status} · {when}")
-        buttons.append((Button(_short(activity.title), f"o:a:{activity.id}:view"),))
+        buttons.append(
+            (Button(_short(activity.title), ActivityAction(activity.id or 0, "view").pack()),)
+        )
     return Reply("\n".join(lines), tuple(buttons))
 
 
@@ -108,12 +111,12 @@ def _rsvp(coming: bool | None) -> str:
 
 def _page_buttons(activity: Activity) -> tuple[tuple[Button, ...], ...]:
     def act(label: str, action: str) -> Button:
-        return Button(label, f"o:a:{activity.id}:{action}")
+        return Button(label, ActivityAction(activity.id or 0, action).pack())
 
     paused = activity.status == "paused"
     return (
         (act(_("▶ Resume"), "resume") if paused else act(_("⏸ Pause"), "pause"),),
         (act(_("Cancel a date"), "dates"), act(_("Change"), "change")),
         (act(_("Cancel the activity"), "end"),),
-        (Button(_("« All activities"), "o:list"),),
+        (Button(_("« All activities"), AllActivities().pack()),),
     )

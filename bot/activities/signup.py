@@ -10,6 +10,7 @@ from bot.activities import enrolments
 from bot.activities.agenda import places_line, running_activity
 from bot.activities.enrolments import ENROLLED, MAX_NAME
 from bot.activities.schedule import title_in
+from bot.buttons import Agenda
 from bot.i18n import _, isolate
 from bot.outgoing import Button, Reply, Response
 from bot.residents.conversation import Conversation
@@ -21,7 +22,7 @@ def ask_name(activity: Activity) -> Reply:
         text = _("What is your child's first name?")
     else:
         text = _("What name should we write on the list? A first name is enough.")
-    return Reply(text, ((Button(_("Cancel"), "a:quit"),),))
+    return Reply(text, ((Button(_("Cancel"), Agenda("quit").pack()),),))
 
 
 def ask_age() -> Reply:
@@ -32,7 +33,7 @@ async def current_question(convo: Conversation) -> Reply | None:
     """The question a half-answered sign-up waits on; None if it cannot go on any more."""
     assert convo.resident is not None
     draft = convo.resident.signup or {}
-    activity = await running_activity(convo, str(draft.get("activity")))
+    activity = await running_activity(convo, _activity_id(draft))
     if activity is None:
         convo.resident.signup = None
         return None
@@ -61,7 +62,7 @@ async def answer_text(convo: Conversation, text: str) -> Response:
     resident = convo.resident
     assert resident is not None and resident.signup is not None
     draft = dict(resident.signup)
-    activity = await running_activity(convo, str(draft.get("activity")))
+    activity = await running_activity(convo, _activity_id(draft))
     if activity is None:
         resident.signup = None
         return Response().say(Reply(_("This activity no longer takes sign-ups.")))
@@ -108,17 +109,17 @@ async def offer_groups(convo: Conversation, age: int) -> Reply:
     for group in groups:
         title = title_in(group, i18n.current_language())
         lines.append(f"• {isolate(title)}: {await places_line(convo, group)}")
-        buttons.append((Button(title, f"a:pick:{group.id}"),))
-    buttons.append((Button(_("Cancel"), "a:quit"),))
+        buttons.append((Button(title, Agenda("pick", group.id).pack()),))
+    buttons.append((Button(_("Cancel"), Agenda("quit").pack()),))
     return Reply("\n".join(lines), tuple(buttons))
 
 
-async def pick(convo: Conversation, value: str) -> Response | None:
+async def pick(convo: Conversation, activity_id: int | None) -> Response | None:
     """A homework group chosen from the offer; None if the press does not fit the sign-up."""
     resident = convo.resident
     assert resident is not None
     draft = resident.signup or {}
-    activity = await running_activity(convo, value)
+    activity = await running_activity(convo, activity_id)
     age = draft.get("age")
     if (
         draft.get("step") != "group"
@@ -173,7 +174,7 @@ async def _join(convo: Conversation, activity: Activity, name: str, age: int | N
             "{title} is full. {name} is number {position} on the waiting list: we will write to "
             "you as soon as a place is free."
         ).format(title=title, name=isolate(name), position=position)
-    buttons = ((Button(_("Add to calendar"), f"a:ics:{activity.id}"),),)
+    buttons = ((Button(_("Add to calendar"), Agenda("ics", activity.id).pack()),),)
     return Response().say(Reply(text, buttons if enrolment.status == ENROLLED else ()))
 
 
@@ -184,3 +185,9 @@ async def _position(convo: Conversation, enrolment: Enrolment) -> int:
         if e.status != ENROLLED
     ]
     return next(i for i, e in enumerate(waiting, 1) if e.id == enrolment.id)
+
+
+def _activity_id(draft: dict[str, object]) -> int | None:
+    """The activity a sign-up in progress is for (kept in the resident's row)."""
+    found = draft.get("activity")
+    return found if isinstance(found, int) else None

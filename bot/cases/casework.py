@@ -9,6 +9,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import i18n
+from bot.buttons import CloseCase
 from bot.cases.claims import OPEN
 from bot.cases.opening import STATUS_LABELS
 from bot.i18n import N_, _, isolate
@@ -140,7 +141,10 @@ def outcome_question(case: Case) -> Reply:
     assert case.id is not None
     return Reply(
         _("How did request {number} end?").format(number=isolate(case.number)),
-        tuple((Button(_(label), f"close:{case.id}:{key}"),) for key, label in OUTCOMES.items()),
+        tuple(
+            (Button(_(label), CloseCase(case.id or 0, key).pack()),)
+            for key, label in OUTCOMES.items()
+        ),
     )
 
 

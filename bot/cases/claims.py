@@ -11,6 +11,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import i18n
+from bot.buttons import ClaimCase
 from bot.i18n import _, isolate, ngettext
 from bot.intake.flows import FLOWS, URGENCY
 from bot.intake.questions import answer_lines, display_answer, option_label
@@ -59,7 +60,7 @@ def card(case: Case, moment: datetime, holder: str | None = None) -> Reply:
     if holder is not None:
         lines += ["", _("Taken by {name}.").format(name=isolate(holder))]
         return Reply("\n".join(lines))
-    return Reply("\n".join(lines), ((Button(_("Claim"), f"claim:{case.id}"),),))
+    return Reply("\n".join(lines), ((Button(_("Claim"), ClaimCase(case.id or 0).pack()),),))
 
 
 async def open_cases_of(session: AsyncSession, volunteer_id: int) -> int:

@@ -52,12 +52,6 @@ class Result:
 # -- what comes in ----------------------------------------------------------------------------
 
 
-def parse_data(data: str) -> tuple[int, str] | None:
-    """(revision, token) from a button's callback data, or None if it is not ours."""
-    match = re.fullmatch(r"i:(\d{1,9}):([a-z]{1,6}(?::[a-z0-9_]{1,32})?)", data)
-    return (int(match[1]), match[2]) if match else None
-
-
 def press(intake: Intake, revision: int, token: str) -> Result:
     """Apply a pressed button."""
     if revision != intake.revision:
@@ -162,13 +156,13 @@ def _apply_token(intake: Intake, token: str) -> Result:
     step = step_to_ask(intake) if intake.editing != "*" else None
     if step is None:
         return _summary_token(intake, token)
-    if step.kind is AnswerKind.MULTI and token.startswith("t:"):
+    if step.kind is AnswerKind.MULTI and token.startswith("t."):
         return _toggle(intake, step, token[2:])
     if step.kind is AnswerKind.MULTI and token == "done":
         if not intake.draft:
             return _invalid(intake, _("Choose at least one option, or “None of these”."))
         return _answer(intake, step, [o.key for o in step.options if o.key in intake.draft])
-    option = step.option(token[2:]) if token.startswith("o:") else None
+    option = step.option(token[2:]) if token.startswith("o.") else None
     if option is None or step.kind is not AnswerKind.CHOICE:
         return Result(Outcome.STALE, render(intake))
     return _answer(intake, step, option.key, chosen=option_label(option))
@@ -179,7 +173,7 @@ def _summary_token(intake: Intake, token: str) -> Result:
         if token == "sum":
             intake.editing = None
             return _changed(intake, _("Back to the summary"))
-        key = token[2:] if token.startswith("e:") else ""
+        key = token[2:] if token.startswith("e.") else ""
         step = flow_of(intake).step(key)
         if step is None or key not in intake.answers:
             return Result(Outcome.STALE, render(intake))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot import i18n
+from bot.buttons import IntakePress
 from bot.i18n import _
 from bot.intake.flows import FLOWS, AnswerKind, Flow, Option, Step
 from bot.outgoing import Button, Reply
@@ -79,7 +80,7 @@ def _option_rows(intake: Intake, step: Step) -> list[tuple[str, str]]:
     if step.kind is AnswerKind.MULTI:
         picked = set(intake.draft)
         rows = [
-            (f"{'☑' if o.key in picked else '☐'} {i}. {option_label(o)}", f"t:{o.key}")
+            (f"{'☑' if o.key in picked else '☐'} {i}. {option_label(o)}", f"t.{o.key}")
             for i, o in enumerate(step.options, 1)
         ]
         return [*rows, (_("Done ✓"), "done")]
@@ -87,7 +88,7 @@ def _option_rows(intake: Intake, step: Step) -> list[tuple[str, str]]:
 
 
 def step_choices(step: Step) -> list[Choice]:
-    return [Choice(option_label(o), f"o:{o.key}") for o in step.options]
+    return [Choice(option_label(o), f"o.{o.key}") for o in step.options]
 
 
 def _numbered_choices(choices: list[Choice]) -> list[Choice]:
@@ -110,7 +111,7 @@ def summary_choices() -> list[Choice]:
 def edit_choices(intake: Intake) -> list[Choice]:
     answered = [s for s in flow_of(intake).steps if s.key in intake.answers]
     return [
-        *(Choice(_(s.label), f"e:{s.key}") for s in answered),
+        *(Choice(_(s.label), f"e.{s.key}") for s in answered),
         Choice(_("Back to the summary"), "sum"),
     ]
 
@@ -150,8 +151,7 @@ def display_answer(step: Step, value: Any) -> str:
 
 
 def _data(intake: Intake, token: str) -> str:
-    # The revision makes every button single-use: a press on an older message is stale.
-    return f"i:{intake.revision}:{token}"
+    return IntakePress(intake.revision, token).pack()
 
 
 def state_choices(intake: Intake) -> list[Choice]:

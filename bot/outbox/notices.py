@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from bot import i18n
 from bot.activities.enrolments import parse_occurrence
 from bot.activities.schedule import next_occurrence, title_in
+from bot.buttons import Rsvp
 from bot.i18n import _, isolate
 from bot.outgoing import Button, Reply
 from db.models import Activity, Outbox
@@ -73,8 +74,11 @@ def _reminder(row: Outbox, activity: Activity, title: str, name: str, when: str)
     if activity.kind == "homework":
         lines.append(_("For: {name}").format(name=name))
     lines.append(_("Will you come?"))
-    data = f"rsvp:{row.payload['enrolment']}:{row.payload['occurrence']}"
+    enrolment_id = int(row.payload["enrolment"])
+    occurrence = parse_occurrence(str(row.payload["occurrence"]))
+    assert occurrence is not None  # written by the reminder check itself
+    come, skip = (Rsvp(enrolment_id, occurrence, answer).pack() for answer in ("yes", "no"))
     return Reply(
         "\n".join(lines),
-        ((Button(_("I'll come"), f"{data}:yes"), Button(_("I can't this time"), f"{data}:no")),),
+        ((Button(_("I'll come"), come), Button(_("I can't this time"), skip)),),
     )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from bot import i18n
+from bot import buttons, i18n
 from bot.activities import agenda, signup
+from bot.buttons import Agenda, ChooseLanguage, EraseData, GiveConsent, IntakePress, Rsvp, StartFlow
 from bot.cases import casework
 from bot.cases import opening as cases
 from bot.i18n import N_, _, isolate, ngettext
@@ -50,7 +51,12 @@ async def next_prompt(convo: Conversation) -> Reply:
 def language_picker(convo: Conversation) -> Reply:
     chosen = convo.resident.language if convo.resident else None
     buttons = tuple(
-        (Button(("✓ " if code == chosen else "") + i18n.language_name(code), f"lang:{code}"),)
+        (
+            Button(
+                ("✓ " if code == chosen else "") + i18n.language_name(code),
+                ChooseLanguage(code).pack(),
+            ),
+        )
         for code in convo.settings.languages
     )
     return Reply(_("Hello! Which language do you want to use?"), buttons)
@@ -60,7 +66,7 @@ def menu() -> Reply:
     return Reply(
         _("What do you need help with?"),
         tuple(
-            (Button(f"{i}. {_(flow.title)}", f"flow:{flow.key}"),)
+            (Button(f"{i}. {_(flow.title)}", StartFlow(flow.key).pack()),)
             for i, flow in enumerate(FLOWS.values(), 1)
         ),
     )
@@ -87,29 +93,30 @@ async def choose_language(convo: Conversation) -> Response:
 
 async def press(convo: Conversation, data: str) -> Response:
     """A button was pressed; its data is untrusted and checked before anything changes."""
-    kind, _sep, value = data.partition(":")
-    if kind == "lang":
-        return await _set_language(convo, value)
+    pressed = buttons.parse(data)
+    if isinstance(pressed, ChooseLanguage):
+        return await _set_language(convo, pressed.code)
     if convo.resident is None:
         return _stale(Reply(_("Please send /start to begin.")))
-    if kind == "consent":
-        return await _consent(convo, value)
-    if kind == "flow":
-        return await _start_flow(convo, value)
-    if kind == "i":
-        return await _intake_press(convo, data)
-    if kind == "erase":
-        return await _erase(convo, value)
-    if kind == "a":
-        return await _activity_press(convo, value)
-    if kind == "rsvp":
-        return await agenda.rsvp(convo, value) or _stale(await next_prompt(convo))
+    match pressed:
+        case GiveConsent(version=version, answer=answer):
+            return await _consent(convo, version, answer)
+        case StartFlow(flow=flow):
+            return await _start_flow(convo, flow)
+        case IntakePress():
+            return await _intake_press(convo, pressed)
+        case EraseData(answer=answer):
+            return await _erase(convo, answer)
+        case Agenda():
+            return await _activity_press(convo, pressed)
+        case Rsvp():
+            return await agenda.rsvp(convo, pressed) or _stale(await next_prompt(convo))
     return _stale(await next_prompt(convo))
 
 
-async def _activity_press(convo: Conversation, value: str) -> Response:
+async def _activity_press(convo: Conversation, pressed: Agenda) -> Response:
     """A button of /activities: see the list or one activity, sign up, leave, get the file."""
-    action, _sep, target = value.partition(":")
+    action, target = pressed.action, pressed.target
     if action == "list":
         return Response().say(await agenda.listing(convo))
     if action == "quit" and convo.resident and convo.resident.signup:
@@ -151,11 +158,10 @@ async def _set_language(convo: Conversation, code: str) -> Response:
         return response.say(await next_prompt(convo))
 
 
-async def _consent(convo: Conversation, value: str) -> Response:
-    version, _sep, answer = value.partition(":")
+async def _consent(convo: Conversation, version: str, answer: str) -> Response:
     resident = convo.resident
     assert resident is not None
-    if version != privacy.NOTICE_VERSION or answer not in ("yes", "no"):
+    if version != privacy.NOTICE_VERSION:
         return _stale(await next_prompt(convo))
     if await privacy.has_consented(convo.session, resident):
         return _stale(await next_prompt(convo))
@@ -186,13 +192,12 @@ async def _start_flow(convo: Conversation, key: str) -> Response:
     return Response(chosen=_(flow.title), close_buttons=True).say(questions.render(current))
 
 
-async def _intake_press(convo: Conversation, data: str) -> Response:
+async def _intake_press(convo: Conversation, pressed: IntakePress) -> Response:
     assert convo.resident is not None
     current = convo.intake
-    parsed = intake.parse_data(data)
-    if current is None or parsed is None:
+    if current is None:
         return _stale(await next_prompt(convo))
-    result = intake.press(current, *parsed)
+    result = intake.press(current, pressed.revision, pressed.token)
     return await _after(convo, current, result)
 
 

@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import i18n
 from bot.activities import enrolments
+from bot.buttons import EraseData, GiveConsent
 from bot.cases.opening import STATUS_LABELS, cases_of
 from bot.i18n import _, isolate
 from bot.intake.flows import FLOWS
@@ -41,8 +42,8 @@ def notice() -> Reply:
     return Reply(
         text,
         (
-            (Button(_("Yes, I agree"), f"consent:{NOTICE_VERSION}:yes"),),
-            (Button(_("No, thank you"), f"consent:{NOTICE_VERSION}:no"),),
+            (Button(_("Yes, I agree"), GiveConsent(NOTICE_VERSION, "yes").pack()),),
+            (Button(_("No, thank you"), GiveConsent(NOTICE_VERSION, "no").pack()),),
         ),
     )
 
@@ -190,8 +191,8 @@ def ask_erase() -> Reply:
             "language and your consent will be erased. This cannot be undone."
         ),
         (
-            (Button(_("Yes, delete my data"), "erase:yes"),),
-            (Button(_("No, keep it"), "erase:no"),),
+            (Button(_("Yes, delete my data"), EraseData("yes").pack()),),
+            (Button(_("No, keep it"), EraseData("no").pack()),),
         ),
     )
 

@@ -20,6 +20,7 @@ from telegram.ext import (
 )
 
 from bot import i18n
+from bot.buttons import ClaimCase
 from bot.cases import claims, news, queues
 from bot.cases.claims import Claim
 from bot.channel import Outcome
@@ -158,10 +159,10 @@ async def on_claim(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     services, user = desk(context), query.from_user
     language = services.settings.language_for(user.language_code)
     with i18n.locale(language):
-        found = re.fullmatch(r"claim:(\d{1,9})", query.data or "")
+        pressed = ClaimCase.parse(query.data or "")
         async with services.sessions() as session:
             queue = await queues.queue_of_chat(session, query.message.chat.id)
-            case = await session.get(Case, int(found[1])) if found else None
+            case = await session.get(Case, pressed.case_id) if pressed else None
         if queue is None or case is None or case.queue != queue.name:
             await query.answer(_("This button is no longer active."), show_alert=True)
             return
@@ -263,4 +264,4 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("setqueue", set_queue, filters=GROUPS))
     application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, follow_migration))
     application.add_handler(ChatMemberHandler(membership_changed, ChatMemberHandler.MY_CHAT_MEMBER))
-    application.add_handler(CallbackQueryHandler(on_claim, pattern=r"^claim:"))
+    application.add_handler(CallbackQueryHandler(on_claim, pattern=f"^{ClaimCase.prefix}:"))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from telegram import Bot, Message, Update, User
 from telegram.ext import (
     Application,
@@ -16,6 +14,7 @@ from telegram.ext import (
 )
 
 from bot import i18n
+from bot.buttons import CloseCase
 from bot.cases import casework, claims, news
 from bot.cases.casework import OUTCOMES
 from bot.channel import Copy
@@ -233,16 +232,16 @@ async def on_outcome(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     query, services = update.callback_query, desk(context)
     assert query is not None
     user = query.from_user
-    found = re.fullmatch(r"close:(\d{1,9}):([a-z_]{1,16})", query.data or "")
+    pressed = CloseCase.parse(query.data or "")
     language = language_of(services, user)
     members = membership(context)
     held = await held_case(
-        context.bot, services, members, int(found[1]) if found else None, user.id
+        context.bot, services, members, pressed.case_id if pressed else None, user.id
     )
     async with services.sessions() as session, session.begin():
         case = await casework.held_by(session, held.id, user.id) if held else None
-        if case is not None and found and found[2] in OUTCOMES:
-            await casework.close(session, case, user.id, found[2])
+        if case is not None and pressed and pressed.outcome in OUTCOMES:
+            await casework.close(session, case, user.id, pressed.outcome)
         else:
             case = None
     with i18n.locale(language):
@@ -309,4 +308,4 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
         ("case", case_command),
     ):
         application.add_handler(CommandHandler(name, callback, filters=PRIVATE))
-    application.add_handler(CallbackQueryHandler(on_outcome, pattern=r"^close:"))
+    application.add_handler(CallbackQueryHandler(on_outcome, pattern=f"^{CloseCase.prefix}:"))
