@@ -68,7 +68,15 @@ from bot.outbox import reminders
 from bot.outbox.reminding import CHECK_EVERY
 from bot.outbox.sender import OutboxSender
 from db import migrate
-from db.models import Activity, Enrolment, Outbox, Resident
+from db.models import (
+    Activity,
+    ActivityKind,
+    Enrolment,
+    EnrolmentStatus,
+    Outbox,
+    OutboxStatus,
+    Resident,
+)
 from db.session import Sessions, create_engine, session_factory
 from handlers.telegram.channel import PER_SECOND, TelegramChannel
 from tests.fake_telegram import FakeBotAPI
@@ -82,7 +90,7 @@ FIRST_MONDAY = datetime(2030, 1, 14)
 WEEKS = 4
 SIGNED_UP_AT = datetime(2029, 11, 1, tzinfo=UTC)  # well before any reminder
 LANGUAGES = ("it", "en", "ar")
-KINDS = ("homework", "theatre", "event", "meeting")
+KINDS = tuple(ActivityKind)
 PER_ACTIVITY = 20  # residents in each activity of the burst
 
 
@@ -128,7 +136,7 @@ def enrolment(activity_id: int, resident_id: int) -> Enrolment:
         activity_id=activity_id,
         resident_id=resident_id,
         name=f"Resident {resident_id}",
-        status="enrolled",
+        status=EnrolmentStatus.ENROLLED,
         created_at=SIGNED_UP_AT,
         enrolled_at=SIGNED_UP_AT,
     )
@@ -332,7 +340,7 @@ async def fill_burst(sessions: Sessions, count: int, occurrence: datetime) -> No
     activities = [
         Activity(
             id=n + 1,
-            kind="event",
+            kind=ActivityKind.EVENT,
             title=f"Open day {n + 1}",
             place="Sala comune",
             starts_local=occurrence,
@@ -380,7 +388,7 @@ async def measure_burst(options: argparse.Namespace) -> BurstResult:
                 seconds = elapsed_ms / 1000
 
                 async with desk.sessions() as session:
-                    statement = select(func.count()).where(Outbox.status == "sent")
+                    statement = select(func.count()).where(Outbox.status == OutboxStatus.SENT)
                     rows_sent = (await session.exec(statement)).one()
             finally:
                 if "bulk" in locals():

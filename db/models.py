@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Column, DateTime, Integer, Text, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import AutoString, Field, SQLModel
 
 
 def now() -> datetime:
@@ -15,6 +16,15 @@ def now() -> datetime:
 
 def _timestamp(**kwargs: Any) -> Any:
     return Field(default_factory=now, sa_column=Column(DateTime(timezone=True), **kwargs))
+
+
+def _choice(length: int, **kwargs: Any) -> Any:
+    """A field holding a member of a StrEnum, stored as the plain string it equals.
+
+    (Given only the enum, SQLModel would make the column an SQL enum of the members' names.)
+    Rows read back hold the strings, which compare equal to the members.
+    """
+    return Field(sa_type=AutoString(length=length), **kwargs)
 
 
 class Resident(SQLModel, table=True):
@@ -43,11 +53,18 @@ class Consent(SQLModel, table=True):
     answered_at: datetime = _timestamp(nullable=False)
 
 
+class CaseKind(StrEnum):
+    """What help is asked for: each kind has its intake flow."""
+
+    HOUSING = "housing"
+    FOOD = "food"
+
+
 class Intake(SQLModel, table=True):
     """The intake a resident is answering: saved with every answer, so a restart loses nothing."""
 
     resident_id: int = Field(foreign_key="resident.id", primary_key=True, ondelete="CASCADE")
-    flow: str = Field(max_length=16)  # "housing" or "food"
+    flow: CaseKind = _choice(16)
     answers: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     path: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     editing: str | None = Field(default=None, max_length=32)  # step changed from the summary
@@ -57,6 +74,22 @@ class Intake(SQLModel, table=True):
     started_at: datetime = _timestamp(nullable=False)
 
 
+class CaseStatus(StrEnum):
+    NEW = "new"  # waiting for a volunteer to claim it
+    CLAIMED = "claimed"
+    WAITING = "waiting"  # for the resident's answer
+    CLOSED = "closed"
+
+
+class CaseOutcome(StrEnum):
+    """How a closed case ended."""
+
+    RESOLVED = "resolved"
+    REFERRED = "referred"
+    NOT_ELIGIBLE = "not_eligible"
+    NO_ANSWER = "no_answer"
+
+
 class Case(SQLModel, table=True):
     """A confirmed request for help. Erasing the resident keeps only the statistical columns."""
 
@@ -64,8 +97,8 @@ class Case(SQLModel, table=True):
     resident_id: int | None = Field(
         default=None, foreign_key="resident.id", index=True, ondelete="SET NULL"
     )
-    kind: str = Field(max_length=16)  # "housing" or "food"
-    status: str = Field(default="new", max_length=16)
+    kind: CaseKind = _choice(16)
+    status: CaseStatus = _choice(16, default=CaseStatus.NEW)
     language: str = Field(max_length=8)
     district: str | None = Field(default=None, max_length=16)
     urgency: str | None = Field(default=None, max_length=16)
@@ -78,7 +111,7 @@ class Case(SQLModel, table=True):
     card_posted_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     claimed_by: int | None = Field(default=None, sa_column=Column(BigInteger, index=True))
     claimed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
-    outcome: str | None = Field(default=None, max_length=16)  # once closed
+    outcome: CaseOutcome | None = _choice(16, default=None)  # once closed
     closed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     # The last message between resident and volunteer, and the last nudge about the case:
     # nudges are due from these, so a restart neither loses nor repeats one.
@@ -129,13 +162,26 @@ class CaseMessage(SQLModel, table=True):
     case_id: int = Field(foreign_key="case.id", index=True, ondelete="CASCADE")
 
 
+class ActivityKind(StrEnum):
+    HOMEWORK = "homework"
+    THEATRE = "theatre"
+    EVENT = "event"
+    MEETING = "meeting"
+
+
+class ActivityStatus(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"  # no reminders, and residents do not see it
+    CANCELLED = "cancelled"
+
+
 class Activity(SQLModel, table=True):
     """Something the space runs: a homework group, a theatre lab, an event, a meeting."""
 
     __table_args__ = (UniqueConstraint("kind", "title", "starts_local"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    kind: str = Field(max_length=16)  # "homework", "theatre", "event" or "meeting"
+    kind: ActivityKind = _choice(16)
     title: str = Field(max_length=200)
     description: str = Field(default="", sa_column=Column(Text, nullable=False))
     place: str = Field(default="", max_length=200)
@@ -147,13 +193,18 @@ class Activity(SQLModel, table=True):
     capacity: int | None = None
     age_min: int | None = None
     age_max: int | None = None
-    status: str = Field(default="active", max_length=16)  # "active", "paused", "cancelled"
+    status: ActivityStatus = _choice(16, default=ActivityStatus.ACTIVE)
     # Title and description in other languages, as the organiser writes them:
     # {"ar": {"title": "…", "description": "…"}}. Residents see their language's, else the main.
     translations: dict[str, Any] = Field(
         default_factory=dict, sa_column=Column(JSON, nullable=False)
     )
     created_at: datetime = _timestamp(nullable=False)
+
+
+class EnrolmentStatus(StrEnum):
+    ENROLLED = "enrolled"  # has a place
+    WAITING = "waiting"  # on the waitlist
 
 
 class Enrolment(SQLModel, table=True):
@@ -166,7 +217,7 @@ class Enrolment(SQLModel, table=True):
     # it: what the organiser reads on the list. Deleted with the resident's data.
     name: str = Field(max_length=64)
     age: int | None = None  # the child's, for homework groups
-    status: str = Field(default="enrolled", max_length=16)  # "enrolled" or "waiting"
+    status: EnrolmentStatus = _choice(16, default=EnrolmentStatus.ENROLLED)
     created_at: datetime = _timestamp(nullable=False)  # the waitlist's order
     # When the place was taken (at sign-up, or at promotion from the waitlist): reminders due
     # before it are not sent, the resident knew the date when they joined.
@@ -190,6 +241,25 @@ class Cancellation(SQLModel, table=True):
     cancelled_at: datetime = _timestamp(nullable=False)
 
 
+class OutboxKind(StrEnum):
+    """What an outbox message says."""
+
+    REMINDER = "reminder"  # of an occurrence the resident has a place in
+    PROMOTED = "promoted"  # from the waitlist to a place
+    OCCURRENCE_CANCELLED = "occurrence_cancelled"
+    ACTIVITY_CHANGED = "activity_changed"  # its date or its place
+    ACTIVITY_CANCELLED = "activity_cancelled"
+
+
+class OutboxStatus(StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    # Found too late to be of use, or the resident stopped or left in the meantime.
+    SKIPPED = "skipped"
+    BLOCKED = "blocked"  # the resident blocked the bot
+    FAILED = "failed"  # refused for good by the channel
+
+
 class Outbox(SQLModel, table=True):
     """A message to a resident that is not an answer: a reminder, a promotion, a cancellation.
 
@@ -201,11 +271,10 @@ class Outbox(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=120, unique=True)  # e.g. "reminder:12:2026-11-24T15:30:1440"
     resident_id: int = Field(foreign_key="resident.id", index=True, ondelete="CASCADE")
-    kind: str = Field(max_length=24)  # what to say: "reminder", "promoted", "cancelled", …
+    kind: OutboxKind = _choice(24)  # what to say
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    # "queued", then "sent", "blocked" (the resident blocked the bot), "failed" or "skipped"
-    # (found too late to be of use, or the resident stopped or left in the meantime).
-    status: str = Field(default="queued", max_length=16, index=True)
+    # Queued, then sent, blocked, failed or skipped.
+    status: OutboxStatus = _choice(16, default=OutboxStatus.QUEUED, index=True)
     created_at: datetime = _timestamp(nullable=False)
     sent_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
 

@@ -12,7 +12,7 @@ from bot.cases.opening import open_case
 from bot.channel import Copy, Delivery, Outcome
 from bot.config import Settings
 from bot.outgoing import Reply
-from db.models import Case, Intake, Resident
+from db.models import Case, CaseKind, Intake, Resident
 
 HOUSING_ANSWERS: dict[str, Any] = {
     "situation": "eviction",
@@ -38,7 +38,7 @@ async def resident(
 async def housing_case(session: AsyncSession, settings: Settings, asker: Resident) -> Case:
     """A confirmed housing request of `asker`, routed to its queue as the intake's end does."""
     assert asker.id is not None
-    intake = Intake(resident_id=asker.id, flow="housing", answers=dict(HOUSING_ANSWERS))
+    intake = Intake(resident_id=asker.id, flow=CaseKind.HOUSING, answers=dict(HOUSING_ANSWERS))
     session.add(intake)
     await session.flush()
     return await open_case(session, settings, asker, intake)

@@ -9,14 +9,13 @@ from sqlmodel import col, select
 
 from bot import i18n
 from bot.activities import calendar, enrolments
-from bot.activities.enrolments import ENROLLED
 from bot.activities.schedule import description_in, title_in
 from bot.activities.text import KIND_LABELS, describe_repeat
 from bot.buttons import Agenda, Rsvp
 from bot.i18n import _, isolate, ngettext
 from bot.outgoing import Attachment, Button, Reply, Response
 from bot.residents.conversation import Conversation
-from db.models import Activity, Enrolment
+from db.models import Activity, ActivityKind, ActivityStatus, Enrolment, EnrolmentStatus
 
 AHEAD = timedelta(days=60)  # how far ahead /activities looks
 MAX_LISTED = 12
@@ -25,7 +24,9 @@ MAX_LISTED = 12
 async def coming_up(convo: Conversation) -> list[tuple[Activity, datetime]]:
     """The running activities and their next date, soonest first."""
     moment = convo.clock()
-    statement = select(Activity).where(Activity.status == "active").order_by(col(Activity.id))
+    statement = (
+        select(Activity).where(Activity.status == ActivityStatus.ACTIVE).order_by(col(Activity.id))
+    )
     cancelled = await enrolments.called_off(convo.session)  # one query, not one per activity
     found = []
     for activity in (await convo.session.exec(statement)).all():
@@ -93,7 +94,7 @@ async def details(convo: Conversation, activity: Activity) -> Reply:
                 ),
             )
         )
-    if not mine or activity.kind == "homework":  # a parent may sign up another child
+    if not mine or activity.kind == ActivityKind.HOMEWORK:  # a parent may sign up another child
         buttons.insert(0, (Button(_("Sign up"), Agenda("join", activity.id).pack()),))
     buttons.append((Button(_("Add to calendar"), Agenda("ics", activity.id).pack()),))
     buttons.append((Button(_("« All activities"), Agenda("list").pack()),))
@@ -116,7 +117,7 @@ async def places_line(convo: Conversation, activity: Activity) -> str:
 
 
 def _status_line(enrolment: Enrolment) -> str:
-    if enrolment.status == ENROLLED:
+    if enrolment.status == EnrolmentStatus.ENROLLED:
         return _("✓ {name} has a place.").format(name=isolate(enrolment.name))
     return _("{name} is on the waiting list.").format(name=isolate(enrolment.name))
 
@@ -132,7 +133,7 @@ async def running_activity(convo: Conversation, activity_id: int | None) -> Acti
     if activity_id is None:
         return None
     activity = await convo.session.get(Activity, activity_id)
-    return activity if activity is not None and activity.status == "active" else None
+    return activity if activity is not None and activity.status == ActivityStatus.ACTIVE else None
 
 
 async def own_enrolment(convo: Conversation, enrolment_id: int | None) -> Enrolment | None:

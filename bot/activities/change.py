@@ -14,7 +14,7 @@ from bot.activities.schedule import twin
 from bot.buttons import DraftPress
 from bot.i18n import N_, _, isolate, ngettext
 from bot.outgoing import Reply, Response
-from db.models import Activity, ActivityDraft
+from db.models import Activity, ActivityDraft, ActivityKind, ActivityStatus
 
 FIELDS = {
     "title": N_("Title"),
@@ -60,7 +60,7 @@ def _prompt(turn: Turn, draft: ActivityDraft, activity: Activity) -> Reply:
     if draft.step == "change":
         return _field_picker(turn, draft, activity)
     if draft.step == "capacity":
-        return activity_form.capacity_prompt(draft, activity.kind == "homework")
+        return activity_form.capacity_prompt(draft, activity.kind == ActivityKind.HOMEWORK)
     if draft.step == "description":
         remove = (button(_("Remove the description"), draft, "remove"),)
         rows = (remove,) if activity.description else ()
@@ -108,7 +108,7 @@ def _in_language_prompt(draft: ActivityDraft, activity: Activity) -> Reply:
 async def _changing(turn: Turn, draft: ActivityDraft) -> Activity | None:
     """The activity the draft changes, locked; the draft is dropped if it has gone."""
     activity = await enrolments.lock(turn.session, draft.activity_id or 0)
-    if activity is None or activity.status == "cancelled":
+    if activity is None or activity.status == ActivityStatus.CANCELLED:
         await activity_form.drop(turn)
         return None
     return activity

@@ -14,9 +14,17 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.activities.schedule import occurrences
 from bot.i18n import aware
 from bot.outbox import store as outbox
-from db.models import Activity, Cancellation, Enrolment, Resident, Rsvp
+from db.models import (
+    Activity,
+    ActivityStatus,
+    Cancellation,
+    Enrolment,
+    EnrolmentStatus,
+    OutboxKind,
+    Resident,
+    Rsvp,
+)
 
-ENROLLED, WAITING = "enrolled", "waiting"
 MAX_NAME = 40
 
 
@@ -39,7 +47,7 @@ async def counts(session: AsyncSession, activity_id: int) -> Counts:
         .group_by(col(Enrolment.status))
     )
     found = dict((await session.exec(statement)).all())
-    return Counts(found.get(ENROLLED, 0), found.get(WAITING, 0))
+    return Counts(found.get(EnrolmentStatus.ENROLLED, 0), found.get(EnrolmentStatus.WAITING, 0))
 
 
 async def lock(session: AsyncSession, activity_id: int) -> Activity | None:
@@ -82,7 +90,7 @@ async def sign_up(
         resident_id=resident.id,
         name=name.strip()[:MAX_NAME],
         age=age,
-        status=WAITING if full else ENROLLED,
+        status=EnrolmentStatus.WAITING if full else EnrolmentStatus.ENROLLED,
         created_at=moment,
         enrolled_at=None if full else moment,
     )
@@ -96,7 +104,7 @@ async def leave(session: AsyncSession, enrolment: Enrolment, moment: datetime) -
     activity = await lock(session, enrolment.activity_id)
     await session.delete(enrolment)
     await session.flush()
-    if activity is None or enrolment.status == WAITING:
+    if activity is None or enrolment.status == EnrolmentStatus.WAITING:
         return []
     return await promote(session, activity, moment)
 
@@ -108,14 +116,14 @@ async def promote(session: AsyncSession, activity: Activity, moment: datetime) -
     free = (await counts(session, activity.id)).free(activity)
     statement = (
         select(Enrolment)
-        .where(Enrolment.activity_id == activity.id, Enrolment.status == WAITING)
+        .where(Enrolment.activity_id == activity.id, Enrolment.status == EnrolmentStatus.WAITING)
         .order_by(col(Enrolment.created_at), col(Enrolment.id))
     )
     if free is not None:
         statement = statement.limit(free)
     promoted = list((await session.exec(statement)).all())
     for enrolment in promoted:
-        enrolment.status = ENROLLED
+        enrolment.status = EnrolmentStatus.ENROLLED
         enrolment.enrolled_at = moment
     await outbox.queue(
         session,
@@ -123,7 +131,7 @@ async def promote(session: AsyncSession, activity: Activity, moment: datetime) -
             outbox.Message(
                 f"promoted:{enrolment.id}",
                 enrolment.resident_id,
-                "promoted",
+                OutboxKind.PROMOTED,
                 {"activity": activity.id, "enrolment": enrolment.id, "name": enrolment.name},
             )
             for enrolment in promoted
@@ -230,17 +238,17 @@ async def cancel_occurrence(session: AsyncSession, activity: Activity, occurrenc
     session.add(Cancellation(activity_id=activity.id, occurrence=occurrence))
     return await _tell_everyone(
         session, activity, f"cancelled:{activity.id}:{occurrence_key(occurrence)}",
-        "occurrence_cancelled", {"occurrence": occurrence_key(occurrence)},
-        statuses=(ENROLLED,),
+        OutboxKind.OCCURRENCE_CANCELLED, {"occurrence": occurrence_key(occurrence)},
+        statuses=(EnrolmentStatus.ENROLLED,),
     )  # fmt: skip
 
 
 async def cancel_activity(session: AsyncSession, activity: Activity) -> int:
     """Call off the whole activity and tell everyone, on the list or waiting for a place."""
-    activity.status = "cancelled"
+    activity.status = ActivityStatus.CANCELLED
     return await _tell_everyone(
-        session, activity, f"ended:{activity.id}", "activity_cancelled", {},
-        statuses=(ENROLLED, WAITING),
+        session, activity, f"ended:{activity.id}", OutboxKind.ACTIVITY_CANCELLED, {},
+        statuses=(EnrolmentStatus.ENROLLED, EnrolmentStatus.WAITING),
     )  # fmt: skip
 
 
@@ -248,8 +256,9 @@ async def announce_change(session: AsyncSession, activity: Activity, moment: dat
     """Tell everyone signed up or waiting that the date or the place changed."""
     assert activity.id is not None
     return await _tell_everyone(
-        session, activity, f"changed:{activity.id}:{occurrence_key(moment)}", "activity_changed",
-        {}, statuses=(ENROLLED, WAITING),
+        session, activity, f"changed:{activity.id}:{occurrence_key(moment)}",
+        OutboxKind.ACTIVITY_CHANGED, {},
+        statuses=(EnrolmentStatus.ENROLLED, EnrolmentStatus.WAITING),
     )  # fmt: skip
 
 
@@ -257,9 +266,9 @@ async def _tell_everyone(
     session: AsyncSession,
     activity: Activity,
     key: str,
-    kind: str,
+    kind: OutboxKind,
     payload: dict[str, str],
-    statuses: tuple[str, ...],
+    statuses: tuple[EnrolmentStatus, ...],
 ) -> int:
     assert activity.id is not None
     statement = select(Enrolment).where(

@@ -24,7 +24,7 @@ from bot.activities.text import (
 from bot.buttons import DraftPress
 from bot.i18n import _, isolate
 from bot.outgoing import Button, Reply, Response
-from db.models import Activity, ActivityDraft
+from db.models import Activity, ActivityDraft, ActivityKind
 
 DURATIONS = (60, 90, 120)
 HOMEWORK_PLACES = 6  # the spaces' homework groups take at most 6 children of one age
@@ -157,7 +157,7 @@ def prompt(draft: ActivityDraft, zone: ZoneInfo) -> Reply:
         text = _("How long does it last? Tap, or type the minutes.")
         return Reply(text, (lengths, cancel_row(draft)))
     if step == "capacity":
-        return capacity_prompt(draft, data.get("kind") == "homework")
+        return capacity_prompt(draft, data.get("kind") == ActivityKind.HOMEWORK)
     if step == "description":
         text = _("Describe the activity in a few lines (what to bring, who it is for), "
                  "or tap Skip.")  # fmt: skip
@@ -197,7 +197,7 @@ def activity_of(data: dict[str, object]) -> Activity:
     youngest, oldest = ages if isinstance(ages, list) else (None, None)
     capacity = data.get("capacity")
     return Activity(
-        kind=str(data["kind"]),
+        kind=ActivityKind(str(data["kind"])),
         title=str(data["title"]),
         description=str(data.get("description", "")),
         place=str(data["place"]),
@@ -213,7 +213,7 @@ def activity_of(data: dict[str, object]) -> Activity:
 def _advance(turn: Turn, draft: ActivityDraft, value: object, chosen: str | None) -> Response:
     draft.data = {**draft.data, draft.step: value}  # a new dict, so that the change is saved
     following = STEPS[STEPS.index(draft.step) + 1]
-    if following == "ages" and draft.data.get("kind") != "homework":
+    if following == "ages" and draft.data.get("kind") != ActivityKind.HOMEWORK:
         following = "summary"
     draft.step = following
     draft.revision += 1

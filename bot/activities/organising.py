@@ -13,7 +13,7 @@ from bot.activities.page import activity_list, next_dates, page
 from bot.buttons import ActivityAction, AllActivities, DraftPress
 from bot.i18n import N_, _, isolate, ngettext, pgettext
 from bot.outgoing import Button, Reply, Response
-from db.models import Activity
+from db.models import Activity, ActivityStatus
 
 DATES_OFFERED = 5
 # What organisers find in their command menu, besides what residents find there.
@@ -38,7 +38,7 @@ async def press(turn: Turn, data: str) -> Response:
     if not isinstance(pressed, ActivityAction):
         return stale()
     activity = await enrolments.lock(turn.session, pressed.activity_id)
-    if activity is None or activity.status == "cancelled":
+    if activity is None or activity.status == ActivityStatus.CANCELLED:
         return stale()
     return await _act(turn, activity, pressed.action, pressed.occurrence)
 
@@ -91,9 +91,9 @@ async def _act(
 
 
 async def _pause(turn: Turn, activity: Activity, paused: bool) -> Response:
-    if activity.status != ("active" if paused else "paused"):
+    if activity.status != (ActivityStatus.ACTIVE if paused else ActivityStatus.PAUSED):
         return stale()
-    activity.status = "paused" if paused else "active"
+    activity.status = ActivityStatus.PAUSED if paused else ActivityStatus.ACTIVE
     turn.schedule_changed = True
     notice = (
         _("Paused: no reminders, and residents no longer see it.") if paused else _("Active again.")

@@ -8,22 +8,21 @@ from sqlmodel import col, select
 
 from bot import i18n
 from bot.activities import enrolments
-from bot.activities.enrolments import ENROLLED, WAITING
 from bot.activities.form import Turn
 from bot.activities.text import describe, own_words
 from bot.buttons import ActivityAction, AllActivities
 from bot.i18n import N_, _, isolate, ngettext
 from bot.outgoing import Button, Reply
-from db.models import Activity, Enrolment
+from db.models import Activity, ActivityStatus, Enrolment, EnrolmentStatus
 
 AHEAD = timedelta(days=366)  # how far the next dates are looked for
-STATUS_LABELS = {"active": N_("active"), "paused": N_("paused")}
+STATUS_LABELS = {ActivityStatus.ACTIVE: N_("active"), ActivityStatus.PAUSED: N_("paused")}
 
 
 async def activity_list(turn: Turn) -> Reply:
     statement = (
         select(Activity)
-        .where(Activity.status != "cancelled")
+        .where(Activity.status != ActivityStatus.CANCELLED)
         .order_by(col(Activity.starts_local), col(Activity.id))
     )
     found = (await turn.session.exec(statement)).all()
@@ -68,8 +67,8 @@ async def page(turn: Turn, activity: Activity) -> Reply:
     else:
         lines.append(_("No dates ahead."))
     people = await enrolments.of_activity(turn.session, activity.id)
-    enrolled = [person for person in people if person.status == ENROLLED]
-    waiting = [person for person in people if person.status == WAITING]
+    enrolled = [person for person in people if person.status == EnrolmentStatus.ENROLLED]
+    waiting = [person for person in people if person.status == EnrolmentStatus.WAITING]
     taken = len(enrolled)
     if activity.capacity is None:
         lines.append(_("Places taken: {taken} (no limit)").format(taken=taken))
@@ -113,7 +112,7 @@ def _page_buttons(activity: Activity) -> tuple[tuple[Button, ...], ...]:
     def act(label: str, action: str) -> Button:
         return Button(label, ActivityAction(activity.id or 0, action).pack())
 
-    paused = activity.status == "paused"
+    paused = activity.status == ActivityStatus.PAUSED
     return (
         (act(_("▶ Resume"), "resume") if paused else act(_("⏸ Pause"), "pause"),),
         (act(_("Cancel a date"), "dates"), act(_("Change"), "change")),

@@ -16,9 +16,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import i18n
-from db.models import Activity
+from db.models import Activity, ActivityKind
 
-KINDS = ("homework", "theatre", "event", "meeting")
+KINDS = tuple(ActivityKind)
 REPEATS = {"none": None, "weekly": "FREQ=WEEKLY", "monthly": "FREQ=MONTHLY"}
 FIELDS = {
     "kind",

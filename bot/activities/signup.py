@@ -8,17 +8,17 @@ from sqlmodel import col, select
 from bot import i18n
 from bot.activities import enrolments
 from bot.activities.agenda import places_line, running_activity
-from bot.activities.enrolments import ENROLLED, MAX_NAME
+from bot.activities.enrolments import MAX_NAME
 from bot.activities.schedule import title_in
 from bot.buttons import Agenda
 from bot.i18n import _, isolate
 from bot.outgoing import Button, Reply, Response
 from bot.residents.conversation import Conversation
-from db.models import Activity, Enrolment
+from db.models import Activity, ActivityKind, ActivityStatus, Enrolment, EnrolmentStatus
 
 
 def ask_name(activity: Activity) -> Reply:
-    if activity.kind == "homework":
+    if activity.kind == ActivityKind.HOMEWORK:
         text = _("What is your child's first name?")
     else:
         text = _("What name should we write on the list? A first name is enough.")
@@ -51,7 +51,7 @@ async def begin(convo: Conversation, activity: Activity) -> Response:
         return Response().say(
             Reply(_("Please finish your request first, or stop it with /cancel."))
         )
-    if activity.kind != "homework" and await _already(convo, activity, None):
+    if activity.kind != ActivityKind.HOMEWORK and await _already(convo, activity, None):
         return Response().say(Reply(_("You are already on the list.")))
     resident.signup = {"activity": activity.id, "step": "name"}
     return Response(chosen=_("Sign up"), close_buttons=True).say(ask_name(activity))
@@ -71,7 +71,7 @@ async def answer_text(convo: Conversation, text: str) -> Response:
         if not name or len(name) > MAX_NAME or any(c.isdigit() for c in name):
             error = _("Please write just a first name, in letters.")
             return Response().say(Reply(error), ask_name(activity))
-        if activity.kind != "homework":
+        if activity.kind != ActivityKind.HOMEWORK:
             resident.signup = None
             return await _join(convo, activity, name, None)
         resident.signup = draft | {"step": "age", "name": name}
@@ -88,8 +88,8 @@ async def offer_groups(convo: Conversation, age: int) -> Reply:
     statement = (
         select(Activity)
         .where(
-            Activity.kind == "homework",
-            Activity.status == "active",
+            Activity.kind == ActivityKind.HOMEWORK,
+            Activity.status == ActivityStatus.ACTIVE,
             col(Activity.age_min) <= age,
             col(Activity.age_max) >= age,
         )
@@ -124,7 +124,7 @@ async def pick(convo: Conversation, activity_id: int | None) -> Response | None:
     if (
         draft.get("step") != "group"
         or activity is None
-        or activity.kind != "homework"
+        or activity.kind != ActivityKind.HOMEWORK
         or not isinstance(age, int)
         or not (activity.age_min or 0) <= age <= (activity.age_max or 17)
     ):
@@ -156,7 +156,7 @@ async def _already(convo: Conversation, activity: Activity, name: str | None) ->
 
 async def _join(convo: Conversation, activity: Activity, name: str, age: int | None) -> Response:
     assert convo.resident is not None and activity.id is not None
-    if await _already(convo, activity, name if activity.kind == "homework" else None):
+    if await _already(convo, activity, name if activity.kind == ActivityKind.HOMEWORK else None):
         return Response().say(Reply(_("{name} is already on the list.").format(name=name)))
     locked = await enrolments.lock(convo.session, activity.id)
     assert locked is not None
@@ -164,7 +164,7 @@ async def _join(convo: Conversation, activity: Activity, name: str, age: int | N
         convo.session, locked, convo.resident, name, age, convo.clock()
     )
     title = isolate(title_in(activity, i18n.current_language()))
-    if enrolment.status == ENROLLED:
+    if enrolment.status == EnrolmentStatus.ENROLLED:
         text = _(
             "Done: {name} has a place in {title}. We will remind you before each meeting."
         ).format(name=isolate(name), title=title)
@@ -175,14 +175,16 @@ async def _join(convo: Conversation, activity: Activity, name: str, age: int | N
             "you as soon as a place is free."
         ).format(title=title, name=isolate(name), position=position)
     buttons = ((Button(_("Add to calendar"), Agenda("ics", activity.id).pack()),),)
-    return Response().say(Reply(text, buttons if enrolment.status == ENROLLED else ()))
+    return Response().say(
+        Reply(text, buttons if enrolment.status == EnrolmentStatus.ENROLLED else ())
+    )
 
 
 async def _position(convo: Conversation, enrolment: Enrolment) -> int:
     waiting = [
         e
         for e in await enrolments.of_activity(convo.session, enrolment.activity_id)
-        if e.status != ENROLLED
+        if e.status != EnrolmentStatus.ENROLLED
     ]
     return next(i for i, e in enumerate(waiting, 1) if e.id == enrolment.id)
 

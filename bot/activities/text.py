@@ -8,13 +8,13 @@ from zoneinfo import ZoneInfo
 
 from bot import i18n
 from bot.i18n import N_, _, isolate, ngettext
-from db.models import Activity
+from db.models import Activity, ActivityKind
 
-KIND_LABELS = {
-    "homework": N_("Homework group"),
-    "theatre": N_("Theatre lab"),
-    "event": N_("Neighbourhood event"),
-    "meeting": N_("Meeting"),
+KIND_LABELS: dict[str, str] = {
+    ActivityKind.HOMEWORK: N_("Homework group"),
+    ActivityKind.THEATRE: N_("Theatre lab"),
+    ActivityKind.EVENT: N_("Neighbourhood event"),
+    ActivityKind.MEETING: N_("Meeting"),
 }
 # The week of the month of a start, as RFC 5545 counts it: a 5th week is the month's last.
 # One message per weekday: in many languages the ordinal agrees with the weekday's gender

@@ -15,13 +15,22 @@ from bot.cases.opening import STATUS_LABELS
 from bot.i18n import N_, _, isolate
 from bot.intake.flows import FLOWS
 from bot.outgoing import Button, Reply
-from db.models import Case, CaseEvent, CaseMessage, Resident, Volunteer, now
+from db.models import (
+    Case,
+    CaseEvent,
+    CaseMessage,
+    CaseOutcome,
+    CaseStatus,
+    Resident,
+    Volunteer,
+    now,
+)
 
-OUTCOMES = {
-    "resolved": N_("Resolved"),
-    "referred": N_("Referred elsewhere"),
-    "not_eligible": N_("Not eligible"),
-    "no_answer": N_("No answer"),
+OUTCOMES: dict[str, str] = {
+    CaseOutcome.RESOLVED: N_("Resolved"),
+    CaseOutcome.REFERRED: N_("Referred elsewhere"),
+    CaseOutcome.NOT_ELIGIBLE: N_("Not eligible"),
+    CaseOutcome.NO_ANSWER: N_("No answer"),
 }
 MAX_NOTE = 2000
 
@@ -51,18 +60,18 @@ async def record(
 
 async def release(session: AsyncSession, case: Case, volunteer_id: int | None) -> None:
     """Back to the queue: nobody holds it, and its card comes back with Claim."""
-    case.status, case.claimed_by, case.claimed_at = "new", None, None
+    case.status, case.claimed_by, case.claimed_at = CaseStatus.NEW, None, None
     case.card_message_id, case.card_posted_at, case.nudged_at = None, None, None
     await record(session, case, volunteer_id, "released")
 
 
 async def wait_for_resident(session: AsyncSession, case: Case, volunteer_id: int) -> None:
-    case.status = "waiting"
+    case.status = CaseStatus.WAITING
     await record(session, case, volunteer_id, "waiting")
 
 
 async def close(session: AsyncSession, case: Case, volunteer_id: int, outcome: str) -> None:
-    case.status, case.outcome, case.closed_at = "closed", outcome, now()
+    case.status, case.outcome, case.closed_at = CaseStatus.CLOSED, CaseOutcome(outcome), now()
     await record(session, case, volunteer_id, f"closed:{outcome}")
 
 
@@ -75,8 +84,8 @@ async def message_passed(
 ) -> None:
     """A message went through: the case is alive again, and back with its volunteer."""
     case.last_message_at, case.nudged_at = now(), None
-    if from_resident and case.status == "waiting":
-        case.status = "claimed"
+    if from_resident and case.status == CaseStatus.WAITING:
+        case.status = CaseStatus.CLAIMED
     await record(session, case, actor, "from_resident" if from_resident else "to_resident")
 
 
@@ -164,7 +173,7 @@ def list_held(cases: list[Case]) -> Reply:
 
 
 # As a volunteer reads them: the same as the resident's, but for who is waiting for whom.
-_STATES = {**STATUS_LABELS, "waiting": N_("waiting for the resident's answer")}
+_STATES = {**STATUS_LABELS, CaseStatus.WAITING: N_("waiting for the resident's answer")}
 
 
 def history_lines(events: list[CaseEvent], names: dict[int, str], zone: ZoneInfo) -> list[str]:

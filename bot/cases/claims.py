@@ -16,9 +16,9 @@ from bot.i18n import _, isolate, ngettext
 from bot.intake.flows import FLOWS, URGENCY
 from bot.intake.questions import answer_lines, display_answer, option_label
 from bot.outgoing import Button, Reply
-from db.models import Case, CaseEvent, Resident, Volunteer, now
+from db.models import Case, CaseEvent, CaseStatus, Resident, Volunteer, now
 
-OPEN = ("claimed", "waiting")  # states in which a case is someone's to follow
+OPEN = (CaseStatus.CLAIMED, CaseStatus.WAITING)  # states in which a case is someone's to follow
 
 
 class Claim(Enum):
@@ -78,14 +78,14 @@ async def claim_case(
         return ClaimResult(Claim.FULL)
     taken = await session.exec(
         update(Case)
-        .where(col(Case.id) == case_id, col(Case.status) == "new")
-        .values(status="claimed", claimed_by=volunteer.user_id, claimed_at=now())
+        .where(col(Case.id) == case_id, col(Case.status) == CaseStatus.NEW)
+        .values(status=CaseStatus.CLAIMED, claimed_by=volunteer.user_id, claimed_at=now())
     )
     case = await session.get(Case, case_id, populate_existing=True)
     if taken.rowcount == 1 and case is not None:
         session.add(CaseEvent(case_id=case_id, actor=volunteer.user_id, action="claimed"))
         return ClaimResult(Claim.WON, case, volunteer.name)
-    if case is None or case.status == "closed" or case.claimed_by is None:
+    if case is None or case.status == CaseStatus.CLOSED or case.claimed_by is None:
         return ClaimResult(Claim.GONE, case)
     holder = await session.get(Volunteer, case.claimed_by)
     return ClaimResult(Claim.TAKEN, case, holder.name if holder else None)

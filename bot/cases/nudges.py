@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.cases.claims import OPEN
 from bot.config import Settings
-from db.models import Case, CaseEvent
+from db.models import Case, CaseEvent, CaseStatus
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ async def take_unclaimed(
     due = (
         await session.exec(
             select(Case).where(
-                Case.status == "new",
+                Case.status == CaseStatus.NEW,
                 col(Case.card_posted_at).is_not(None),
                 col(Case.card_posted_at) <= cutoff,
             )

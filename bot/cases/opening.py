@@ -8,14 +8,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.cases import queues
 from bot.config import Settings
 from bot.i18n import N_
-from db.models import Case, Intake, Resident
+from db.models import Case, CaseStatus, Intake, Resident
 
 # TRANSLATORS: the state of a resident's request, shown after its number and kind.
 STATUS_LABELS = {
-    "new": N_("waiting for a volunteer"),
-    "claimed": N_("a volunteer is handling it"),
-    "waiting": N_("waiting for your answer"),
-    "closed": N_("closed"),
+    CaseStatus.NEW: N_("waiting for a volunteer"),
+    CaseStatus.CLAIMED: N_("a volunteer is handling it"),
+    CaseStatus.WAITING: N_("waiting for your answer"),
+    CaseStatus.CLOSED: N_("closed"),
 }
 
 

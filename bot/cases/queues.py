@@ -7,7 +7,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.cases.routing import choose_queue
 from bot.config import Settings
-from db.models import Case, CaseEvent, Queue, now
+from db.models import Case, CaseEvent, CaseStatus, Queue, now
 
 
 async def sync_from_config(session: AsyncSession, settings: Settings) -> None:
@@ -83,7 +83,7 @@ async def cases_to_post(session: AsyncSession, settings: Settings) -> list[tuple
     waiting = (
         await session.exec(
             select(Case)
-            .where(Case.status == "new", col(Case.card_message_id).is_(None))
+            .where(Case.status == CaseStatus.NEW, col(Case.card_message_id).is_(None))
             .order_by(col(Case.id))
         )
     ).all()

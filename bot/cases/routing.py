@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.intake.flows import DISTRICTS, FLOWS
+from db.models import CaseKind
 
 
 class RoutingError(ValueError):
@@ -38,7 +39,7 @@ class Route:
 
 
 # Without rules, a case goes to the queue named after its kind, else to the first queue.
-DEFAULT_QUEUE_OF_KIND = {"housing": "housing", "food": "food"}
+DEFAULT_QUEUE_OF_KIND: dict[str, str] = {CaseKind.HOUSING: "housing", CaseKind.FOOD: "food"}
 
 
 def choose_queue(

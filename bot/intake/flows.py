@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.i18n import N_
+from db.models import CaseKind
 
 Answers = Mapping[str, Any]
 
@@ -51,7 +52,7 @@ class Step:
 
 @dataclass(frozen=True)
 class Flow:
-    key: str
+    key: CaseKind
     title: str  # message id
     steps: tuple[Step, ...]
 
@@ -108,7 +109,7 @@ URGENT = Step(
 )
 
 HOUSING = Flow(
-    key="housing",
+    key=CaseKind.HOUSING,
     title=N_("Housing help"),
     steps=(
         Step(
@@ -163,7 +164,7 @@ HOUSING = Flow(
 )
 
 FOOD = Flow(
-    key="food",
+    key=CaseKind.FOOD,
     title=N_("Food aid"),
     steps=(
         HOUSEHOLD,

@@ -12,7 +12,7 @@ from bot.activities.schedule import next_occurrence, title_in
 from bot.buttons import Rsvp
 from bot.i18n import _, isolate
 from bot.outgoing import Button, Reply
-from db.models import Activity, Outbox
+from db.models import Activity, ActivityKind, ActivityStatus, Outbox, OutboxKind
 
 
 def render(
@@ -34,26 +34,26 @@ def render(
     name = isolate(row.payload.get("name", ""))
     occurrence = parse_occurrence(str(row.payload.get("occurrence", "")))
     when = i18n.format_occurrence(occurrence, zone) if occurrence else ""
-    if row.kind == "reminder":
+    if row.kind == OutboxKind.REMINDER:
         if (
             occurrence is None
             or occurrence <= moment
-            or activity.status != "active"
+            or activity.status != ActivityStatus.ACTIVE
             or occurrence in called_off
         ):
             return None
         return _reminder(row, activity, title, name, when)
-    if row.kind == "promoted":
+    if row.kind == OutboxKind.PROMOTED:
         return Reply(
             _(
                 "Good news: a place has become free in {title}, and it is yours ({name}). "
                 "You will get a reminder before each meeting. See /activities."
             ).format(title=title, name=name)
         )
-    if row.kind == "occurrence_cancelled":
+    if row.kind == OutboxKind.OCCURRENCE_CANCELLED:
         text = _("{title} on {when} is cancelled. We are sorry. The next ones stay as planned.")
         return Reply(text.format(title=title, when=when))
-    if row.kind == "activity_changed":
+    if row.kind == OutboxKind.ACTIVITY_CHANGED:
         upcoming = next_occurrence(activity, zone, moment)
         lines = [_("{title} has changed.").format(title=title)]
         if upcoming is not None:
@@ -61,7 +61,7 @@ def render(
         if activity.place:
             lines.append(_("Where: {place}").format(place=isolate(activity.place)))
         return Reply("\n".join(lines))
-    if row.kind == "activity_cancelled":
+    if row.kind == OutboxKind.ACTIVITY_CANCELLED:
         text = _("{title} has been cancelled. We are sorry. See /activities for what else is on.")
         return Reply(text.format(title=title))
     return None
@@ -71,7 +71,7 @@ def _reminder(row: Outbox, activity: Activity, title: str, name: str, when: str)
     lines = [_("Reminder: {title}").format(title=title), when]
     if activity.place:
         lines.append(_("Where: {place}").format(place=isolate(activity.place)))
-    if activity.kind == "homework":
+    if activity.kind == ActivityKind.HOMEWORK:
         lines.append(_("For: {name}").format(name=name))
     lines.append(_("Will you come?"))
     enrolment_id = int(row.payload["enrolment"])

@@ -17,10 +17,18 @@ from zoneinfo import ZoneInfo
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.activities.enrolments import ENROLLED, called_off, occurrence_key, taking_place
+from bot.activities.enrolments import called_off, occurrence_key, taking_place
 from bot.config import Settings
 from bot.outbox import store as outbox
-from db.models import Activity, Enrolment, Resident
+from db.models import (
+    Activity,
+    ActivityStatus,
+    Enrolment,
+    EnrolmentStatus,
+    OutboxKind,
+    OutboxStatus,
+    Resident,
+)
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +100,9 @@ async def schedule(
     session: AsyncSession, settings: Settings, after: datetime, before: datetime
 ) -> list[Slot]:
     """Every reminder of every running activity between two instants, in the order they go."""
-    active = (await session.exec(select(Activity).where(Activity.status == "active"))).all()
+    active = (
+        await session.exec(select(Activity).where(Activity.status == ActivityStatus.ACTIVE))
+    ).all()
     cancelled = await called_off(session)
     found: list[Slot] = []
     for activity in active:
@@ -156,7 +166,7 @@ async def _queue_slot(session: AsyncSession, slot: Slot, late: bool) -> int:
         .join(Resident, col(Resident.id) == col(Enrolment.resident_id))
         .where(
             Enrolment.activity_id == slot.activity_id,
-            Enrolment.status == ENROLLED,
+            Enrolment.status == EnrolmentStatus.ENROLLED,
             col(Enrolment.enrolled_at) <= slot.send_at,
             col(Resident.stopped).is_(False),
             col(Resident.reachable).is_(True),
@@ -171,14 +181,14 @@ async def _queue_slot(session: AsyncSession, slot: Slot, late: bool) -> int:
             outbox.Message(
                 key=f"reminder:{enrolment_id}:{occurrence}:{minutes}",
                 resident_id=resident_id,
-                kind="reminder",
+                kind=OutboxKind.REMINDER,
                 payload={
                     "activity": slot.activity_id,
                     "enrolment": enrolment_id,
                     "occurrence": occurrence,
                     "name": name,
                 },
-                status="skipped" if late else "queued",
+                status=OutboxStatus.SKIPPED if late else OutboxStatus.QUEUED,
             )
             for enrolment_id, resident_id, name in people
         ],

@@ -20,7 +20,7 @@ from bot.desk import Desk
 from bot.outbox import notices
 from bot.outbox import store as outbox
 from bot.outgoing import Reply
-from db.models import Activity
+from db.models import Activity, OutboxStatus
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +142,7 @@ class OutboxSender:
 
     async def _deliver(self, item: outbox.Queued, reply: Reply | None) -> None:
         try:
-            status = "skipped" if reply is None else await self._send(item, reply)
+            status = OutboxStatus.SKIPPED if reply is None else await self._send(item, reply)
         finally:
             self._in_flight.release()
         if status is None:
@@ -150,10 +150,10 @@ class OutboxSender:
         assert item.row.id is not None
         async with self.services.sessions() as session, session.begin():
             await outbox.mark(session, item.row.id, status, self.services.clock())
-            if status == "blocked":
+            if status == OutboxStatus.BLOCKED:
                 await outbox.mark_unreachable(session, item.row.resident_id)
 
-    async def _send(self, item: outbox.Queued, reply: Reply) -> str | None:
+    async def _send(self, item: outbox.Queued, reply: Reply) -> OutboxStatus | None:
         """Send one message; its new status, or None to leave it queued for the next look."""
         channel, pacer = self.channels[item.channel], self.pacers[item.channel]
         for _attempt in range(RETRIES):
@@ -166,14 +166,14 @@ class OutboxSender:
                 continue
             if delivery.outcome is Outcome.BLOCKED:
                 log.info("outbox message %s: the resident blocked the bot", item.row.id)
-                return "blocked"
+                return OutboxStatus.BLOCKED
             if delivery.outcome is Outcome.FAILED:
                 log.warning("outbox message %s refused", item.row.id)
-                return "failed"
+                return OutboxStatus.FAILED
             if not delivery.delivered:  # the network: tried again at the next look
                 log.warning("outbox message %s not sent yet: %s", item.row.id, delivery.outcome)
                 return None
-            return "sent"
+            return OutboxStatus.SENT
         return None
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from db.models import Outbox, Resident, now
+from db.models import Outbox, OutboxKind, OutboxStatus, Resident, now
 from db.session import insert_or_ignore
 
 
@@ -22,9 +22,9 @@ class Message:
 
     key: str
     resident_id: int
-    kind: str
+    kind: OutboxKind
     payload: dict[str, Any]
-    status: str = "queued"
+    status: OutboxStatus = OutboxStatus.QUEUED
 
 
 async def queue(session: AsyncSession, messages: Sequence[Message]) -> int:
@@ -72,7 +72,7 @@ async def take(
         select(Outbox, Resident)
         .join(Resident, col(Resident.id) == col(Outbox.resident_id))
         .where(
-            Outbox.status == "queued",
+            Outbox.status == OutboxStatus.QUEUED,
             col(Outbox.id) > after_id,
             col(Resident.channel).in_(list(channels)),
         )
@@ -92,13 +92,15 @@ async def take(
 
 
 def _wanted(row: Outbox, resident: Resident) -> bool:
-    return resident.reachable and not (resident.stopped and row.kind != "promoted")
+    return resident.reachable and not (resident.stopped and row.kind != OutboxKind.PROMOTED)
 
 
-async def mark(session: AsyncSession, outbox_id: int, status: str, moment: datetime) -> None:
+async def mark(
+    session: AsyncSession, outbox_id: int, status: OutboxStatus, moment: datetime
+) -> None:
     await session.exec(
         update(Outbox)
-        .where(col(Outbox.id) == outbox_id, col(Outbox.status) == "queued")
+        .where(col(Outbox.id) == outbox_id, col(Outbox.status) == OutboxStatus.QUEUED)
         .values(status=status, sent_at=moment)
     )
 

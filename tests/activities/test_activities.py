@@ -15,7 +15,7 @@ from bot import config
 from bot.activities import schedule as activities
 from bot.activities.schedule import ActivityError
 from bot.config import ConfigError
-from db.models import Activity
+from db.models import Activity, ActivityKind
 
 ROME = ZoneInfo("Europe/Rome")
 UTC = ZoneInfo("UTC")
@@ -45,7 +45,10 @@ repeat = "RRULE:FREQ=MONTHLY;BYDAY=1SA"
 
 def weekly(start: str, repeat: str = "weekly") -> Activity:
     return Activity(
-        kind="homework", title="t", starts_local=datetime.fromisoformat(start), repeat=repeat
+        kind=ActivityKind.HOMEWORK,
+        title="t",
+        starts_local=datetime.fromisoformat(start),
+        repeat=repeat,
     )
 
 

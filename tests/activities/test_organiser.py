@@ -9,7 +9,16 @@ from sqlmodel import col, select
 
 from bot import i18n
 from bot.activities.text import describe_repeat, repeat_rule
-from db.models import Activity, ActivityDraft, Enrolment, Outbox, Resident, Rsvp
+from db.models import (
+    Activity,
+    ActivityDraft,
+    ActivityKind,
+    Enrolment,
+    EnrolmentStatus,
+    Outbox,
+    Resident,
+    Rsvp,
+)
 from db.session import Sessions
 from tests.clock import Clock
 from tests.conftest import Bot
@@ -40,7 +49,7 @@ async def homework_group(
     ids: dict[str, int] = {}
     async with sessions() as session, session.begin():
         activity = Activity(
-            kind="homework",
+            kind=ActivityKind.HOMEWORK,
             title="Doposcuola 8-10",
             place="Via Stuparich 18",
             starts_local=FIRST,
@@ -54,8 +63,8 @@ async def homework_group(
         await session.flush()
         assert activity.id is not None
         ids["activity"] = activity.id
-        people = [(person, "enrolled") for person in enrolled]
-        people += [(person, "waiting") for person in waiting]
+        people = [(person, EnrolmentStatus.ENROLLED) for person in enrolled]
+        people += [(person, EnrolmentStatus.WAITING) for person in waiting]
         for n, ((name, age, user_id), status) in enumerate(people):
             language = languages.get(name, "en")
             resident = Resident(channel="telegram", channel_user_id=str(user_id), language=language)

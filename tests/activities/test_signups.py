@@ -10,7 +10,7 @@ from telegram.ext import Application
 
 from bot import i18n
 from bot.activities import enrolments
-from db.models import Activity, Enrolment, Outbox, Resident, Rsvp
+from db.models import Activity, ActivityKind, Enrolment, Outbox, Resident, Rsvp
 from db.session import Sessions
 from tests.clock import ROME, Clock, at
 from tests.conftest import Bot
@@ -25,7 +25,7 @@ async def add_activities(sessions: Sessions) -> None:
         session.add_all(
             [
                 Activity(
-                    kind="homework",
+                    kind=ActivityKind.HOMEWORK,
                     title=TITLE,
                     place="Via Stuparich 18",
                     starts_local=datetime(2027, 1, 5, 16, 30),  # Tuesdays
@@ -36,7 +36,7 @@ async def add_activities(sessions: Sessions) -> None:
                     age_max=10,
                 ),
                 Activity(
-                    kind="homework",
+                    kind=ActivityKind.HOMEWORK,
                     title="Doposcuola medie",
                     starts_local=datetime(2027, 1, 7, 15, 0),
                     repeat="weekly",
@@ -45,7 +45,7 @@ async def add_activities(sessions: Sessions) -> None:
                     age_max=13,
                 ),
                 Activity(
-                    kind="theatre",
+                    kind=ActivityKind.THEATRE,
                     title="Laboratorio teatrale",
                     starts_local=datetime(2027, 1, 8, 18, 0),
                     repeat="weekly",

@@ -13,7 +13,7 @@ from bot.cases.claims import Claim
 from bot.cases.routing import QueueSettings, Route, choose_queue
 from bot.config import Settings
 from bot.i18n import FSI, PDI
-from db.models import Case, CaseEvent, Queue, Resident, Volunteer
+from db.models import Case, CaseEvent, CaseKind, Queue, Resident, Volunteer
 from tests.conftest import TOKEN, Bot
 from tests.fake_telegram import FakeBotAPI
 from tests.stories import (
@@ -261,7 +261,7 @@ async def test_fifty_concurrent_claims_have_exactly_one_winner(
         resident = Resident(channel="telegram", channel_user_id="1", language="en")
         session.add(resident)
         await session.flush()
-        session.add(Case(resident_id=resident.id, kind="food", language="en", queue="food"))
+        session.add(Case(resident_id=resident.id, kind=CaseKind.FOOD, language="en", queue="food"))
         for user_id in range(50):
             session.add(Volunteer(user_id=7000 + user_id, name=f"V{user_id}"))
 

@@ -8,11 +8,11 @@ from bot import i18n
 from bot.intake import engine as intake
 from bot.intake import questions
 from bot.intake.engine import Outcome
-from db.models import Intake
+from db.models import CaseKind, Intake
 
 
 def new(flow: str) -> Intake:
-    return Intake(resident_id=1, flow=flow, answers={}, path=[], draft=[], revision=0)
+    return Intake(resident_id=1, flow=CaseKind(flow), answers={}, path=[], draft=[], revision=0)
 
 
 def tap(row: Intake, token: str) -> intake.Result:

@@ -11,7 +11,15 @@ from sqlmodel import select
 from bot import i18n
 from bot.config import Settings
 from bot.outbox import notices, reminders
-from db.models import Activity, Enrolment, Outbox, Resident
+from db.models import (
+    Activity,
+    ActivityKind,
+    ActivityStatus,
+    Enrolment,
+    Outbox,
+    OutboxKind,
+    Resident,
+)
 from db.session import Sessions
 
 ROME = ZoneInfo("Europe/Rome")
@@ -60,7 +68,7 @@ def test_a_quiet_window_within_one_day_moves_to_its_start() -> None:
 async def _weekly_group(sessions: Sessions, people: int) -> int:
     async with sessions() as session, session.begin():
         activity = Activity(
-            kind="theatre",
+            kind=ActivityKind.THEATRE,
             title="Laboratorio",
             starts_local=datetime(2027, 1, 5, 16, 30),
             repeat="weekly",
@@ -147,18 +155,18 @@ async def test_stopped_and_unreachable_residents_get_no_reminders(sessions: Sess
 async def test_paused_activities_send_no_reminders(sessions: Sessions) -> None:
     await _weekly_group(sessions, people=2)
     async with sessions() as session, session.begin():
-        (await session.exec(select(Activity))).one().status = "paused"
+        (await session.exec(select(Activity))).one().status = ActivityStatus.PAUSED
     assert (await _check(sessions, rome("2027-01-11T16:30"))).queued == 0
 
 
 def test_a_queued_reminder_of_a_date_called_off_since_is_not_sent() -> None:
     activity = Activity(
-        id=1, kind="theatre", title="Lab", starts_local=datetime(2027, 1, 5, 16, 30)
+        id=1, kind=ActivityKind.THEATRE, title="Lab", starts_local=datetime(2027, 1, 5, 16, 30)
     )
     row = Outbox(
         key="reminder:1:20270105T1530Z:1440",
         resident_id=1,
-        kind="reminder",
+        kind=OutboxKind.REMINDER,
         payload={"activity": 1, "enrolment": 1, "occurrence": "20270105T1530Z", "name": "Ann"},
     )
     moment = rome("2027-01-04T16:30")
@@ -169,5 +177,5 @@ def test_a_queued_reminder_of_a_date_called_off_since_is_not_sent() -> None:
         called_off = {datetime(2027, 1, 5, 15, 30, tzinfo=UTC)}
         assert notices.render(row, activity, ROME, moment, called_off) is None
         assert notices.render(row, activity, ROME, rome("2027-01-05T16:30")) is None
-        activity.status = "paused"
+        activity.status = ActivityStatus.PAUSED
         assert notices.render(row, activity, ROME, moment) is None
