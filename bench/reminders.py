@@ -367,7 +367,7 @@ async def measure_burst(options: argparse.Namespace) -> BurstResult:
                 token=TOKEN, api_url=server.base_url, database_url=await migrated(Path(tmp))
             )
             application = build_application(settings)
-            desk = application.bot_data["desk"]
+            desk = application.bot_data.desk
             try:
                 await application.initialize()
                 # Thursday 17:00 of the first week: the 24-hour reminders go out on Wednesday

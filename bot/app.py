@@ -26,6 +26,8 @@ from db.models import now
 from db.session import create_engine, session_factory
 from handlers.telegram import errors, group, nudging, organiser, resident, volunteer
 from handlers.telegram.channel import TelegramChannel
+from handlers.telegram.context import CONTEXT_TYPES, Wiring
+from handlers.telegram.membership import Membership
 from handlers.telegram.ordering import PerChatOrder
 from handlers.telegram.request import AiohttpRequest
 
@@ -67,6 +69,7 @@ def build_application(
         # PTB adds the long poll's own timeout to this request's read timeout.
         .get_updates_request(AiohttpRequest(connection_pool_size=1))
         .rate_limiter(replies_rate_limiter())
+        .context_types(CONTEXT_TYPES)
         .concurrent_updates(PerChatOrder())
         .post_init(_post_init)
         .post_stop(_post_stop)
@@ -77,8 +80,11 @@ def build_application(
     telegram = TelegramChannel(application.bot)
     residents_channels = {"telegram": telegram, **(channels or {})}
     sessions = session_factory(engine)
-    desk = Desk(settings, engine, sessions, residents_channels, staff=telegram, clock=clock)
-    application.bot_data["desk"] = desk
+    roster = Membership(application.bot)
+    wiring: Wiring = application.bot_data
+    wiring.desk = Desk(
+        settings, engine, sessions, residents_channels, staff=telegram, roster=roster, clock=clock
+    )
     group.register(application)
     volunteer.register(application)
     organiser.register(application)
@@ -88,7 +94,8 @@ def build_application(
 
 
 async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
-    desk: Desk = application.bot_data["desk"]
+    wiring: Wiring = application.bot_data
+    desk = wiring.desk
     await forget_old_updates(desk.sessions)
     async with desk.sessions() as session, session.begin():
         await queues.sync_from_config(session, desk.settings)
@@ -102,8 +109,11 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     scheduler.start()
     sender.start()
     reminders.start()
-    application.bot_data.update(
-        scheduler=scheduler, outbox=sender, reminders=reminders, bulk_bot=bulk
+    wiring.scheduler, wiring.outbox, wiring.reminders, wiring.bulk_bot = (
+        scheduler,
+        sender,
+        reminders,
+        bulk,
     )
     await _publish_commands(application, desk.settings)
 
@@ -124,21 +134,21 @@ async def bulk_bot(settings: Settings) -> Bot:
 
 async def _post_stop(application: Application) -> None:  # type: ignore[type-arg]
     """Stop the clocks, and let the messages on their way arrive and be marked as sent."""
-    scheduler = application.bot_data.pop("scheduler", None)
+    wiring: Wiring = application.bot_data
+    scheduler, sender, bulk = wiring.scheduler, wiring.outbox, wiring.bulk_bot
+    wiring.scheduler, wiring.outbox, wiring.reminders, wiring.bulk_bot = None, None, None, None
     if scheduler is not None:
         scheduler.shutdown(wait=False)
-    sender = application.bot_data.pop("outbox", None)
     if sender is not None:
         await sender.stop()
-    bulk = application.bot_data.pop("bulk_bot", None)
     if bulk is not None:
         await bulk.shutdown()
 
 
 async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
     await _post_stop(application)  # when start-up failed half-way, stop was never reached
-    desk: Desk = application.bot_data["desk"]
-    await desk.engine.dispose()
+    wiring: Wiring = application.bot_data
+    await wiring.desk.engine.dispose()
 
 
 async def _publish_commands(application: Application, settings: Settings) -> None:  # type: ignore[type-arg]

@@ -55,6 +55,14 @@ class Channel(Protocol):
         ...
 
 
+class Roster(Protocol):
+    """Who belongs to a queue's group, as the platform of the groups knows it."""
+
+    async def belongs(self, chat_id: int, user_id: int) -> bool:
+        """Whether the user is a member of the group now (deny by default, on any doubt)."""
+        ...
+
+
 class NotRunning:
     """A channel this deployment does not run (e.g. WhatsApp without its settings): it delivers
     nothing, and says so."""

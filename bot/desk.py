@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.channel import Channel
+from bot.channel import Channel, Roster
 from bot.config import Settings
 from db.models import now
 from db.session import Sessions
@@ -24,6 +24,8 @@ class Desk:
     channels: Mapping[str, Channel]
     # Where volunteers, organisers and the queues' groups are: Telegram.
     staff: Channel
+    # Who belongs to each queue's group.
+    roster: Roster
     # Cards are posted by one task at a time, so that no card is ever posted twice.
     posting: asyncio.Lock = field(default_factory=asyncio.Lock)
     # What time it is for the schedule of reminders; tests move it instead of waiting.

@@ -24,6 +24,16 @@ class Reply:
     attachment: Attachment | None = None
 
 
+@dataclass(frozen=True)
+class RetiredCard:
+    """A card in a queue's group that loses its button and says why (a message id)."""
+
+    case_id: int
+    chat_id: int
+    message_id: int
+    reason: str
+
+
 @dataclass
 class Response:
     """Everything one inbound event produces, ready to be sent after the commit."""
@@ -33,7 +43,8 @@ class Response:
     edit: Reply | None = None  # replaces the message whose button was pressed
     chosen: str | None = None  # the label of the pressed button, kept in the closed message
     close_buttons: bool = False  # the pressed message's buttons are spent
-    case_opened: bool = False  # a new case waits for its card to be posted to its queue
+    cards_waiting: bool = False  # a case's card waits to be posted in its queue's group
+    retired_card: RetiredCard | None = None  # an old card to edit: it is no longer the one
     relay_for_case: int | None = None  # the message goes on to the volunteer of this case
     undelivered: Reply | None = None  # said instead of the replies if it could not go on
     outbox_news: bool = False  # messages to other residents were queued (e.g. a promotion)

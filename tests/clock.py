@@ -21,7 +21,7 @@ class Clock:
         """Move to a local time in Rome; with the running application, check the reminders."""
         self.moment = at(local)
         if application is not None:
-            application.bot_data["reminders"].wake()
+            application.bot_data.reminders.wake()
 
 
 def at(local: str) -> datetime:

@@ -266,7 +266,7 @@ async def _after(convo: Conversation, current: Intake, result: intake.Result) ->
     if result.outcome is Outcome.CONFIRMED:
         case = await cases.open_case(convo.session, convo.settings, resident, current)
         convo.intake = None
-        response.case_opened = True
+        response.cards_waiting = True
         return response.say(_confirmation(case.number))
     if result.outcome in (Outcome.DISCARDED, Outcome.LEFT):
         await convo.session.delete(current)

@@ -1,25 +1,38 @@
-"""What a handler finds in the application: the services built by the composition root."""
+"""What a Telegram handler finds in the application: the services the composition root built,
+typed (PTB's bot_data is a `Wiring`, not a dictionary of string keys)."""
 
 from __future__ import annotations
 
-from telegram import Update
-from telegram.ext import ContextTypes
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from telegram import Bot, Update
+from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from bot.desk import Desk
+from bot.outbox.reminding import Reminders
+from bot.outbox.sender import OutboxSender
 from bot.residents.conversation import Sender
-from handlers.telegram.membership import Membership
 
 
-def desk(context: ContextTypes.DEFAULT_TYPE) -> Desk:
-    found = context.bot_data["desk"]
-    assert isinstance(found, Desk)
-    return found
+class Wiring:
+    """The application's services: the desk from the start, the background ones once started."""
+
+    desk: Desk  # set by the composition root right after the application is built
+
+    def __init__(self) -> None:
+        self.scheduler: AsyncIOScheduler | None = None
+        self.outbox: OutboxSender | None = None
+        self.reminders: Reminders | None = None
+        self.bulk_bot: Bot | None = None  # the bot the outbox sends with
 
 
-def membership(context: ContextTypes.DEFAULT_TYPE) -> Membership:
-    found = context.bot_data.setdefault("membership", Membership())
-    assert isinstance(found, Membership)
-    return found
+Context = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], Wiring]
+CONTEXT_TYPES = ContextTypes(bot_data=Wiring)
+
+
+def desk(context: Context) -> Desk:
+    return context.bot_data.desk
 
 
 def sender_of(update: Update) -> Sender:
@@ -28,9 +41,13 @@ def sender_of(update: Update) -> Sender:
     return Sender("telegram", str(user.id), user.language_code)
 
 
-def wake(context: ContextTypes.DEFAULT_TYPE, service: str) -> None:
-    """Tell a background service ("outbox", "reminders") it has news, if it runs (it is started
-    after the handlers can already be called)."""
-    found = context.bot_data.get(service)
-    if found is not None:
-        found.wake()
+def wake_outbox(context: Context) -> None:
+    """Messages were queued: send them now (the sender starts after the handlers can run)."""
+    if context.bot_data.outbox is not None:
+        context.bot_data.outbox.wake()
+
+
+def wake_reminders(context: Context) -> None:
+    """An activity changed: check the reminders now."""
+    if context.bot_data.reminders is not None:
+        context.bot_data.reminders.wake()

@@ -7,17 +7,16 @@ import uuid
 
 from sqlmodel import select
 from telegram import Update
-from telegram.ext import ContextTypes
 
 from bot import i18n
 from bot.i18n import _
 from db.models import Resident
-from handlers.telegram.context import desk, sender_of
+from handlers.telegram.context import Context, desk, sender_of
 
 log = logging.getLogger(__name__)
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: Context) -> None:
     """Log the failure without personal data and apologise to the person who was affected."""
     reference = uuid.uuid4().hex[:8]
     error = context.error
@@ -47,7 +46,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.warning("could not tell the resident about failure %s", reference)
 
 
-async def _language_of(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+async def _language_of(update: Update, context: Context) -> str:
     services = desk(context)
     sender = sender_of(update)
     fallback = services.settings.language_for(sender.language_hint)

@@ -1,4 +1,4 @@
-"""Who may act for a queue: its listed volunteers, or else the members of its group."""
+"""Who belongs to a queue's group, asked of Telegram and remembered for a little while."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ from telegram import Bot
 from telegram.constants import ChatMemberStatus
 from telegram.error import TelegramError
 
-from bot.cases.routing import QueueSettings
-
 # Long enough to spare Telegram a call on every press, short enough that someone removed from
 # the group loses access within minutes.
 MEMBERSHIP_TTL = 120.0
@@ -18,21 +16,19 @@ _MEMBERS = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberSt
 
 
 class Membership:
-    def __init__(self, ttl: float = MEMBERSHIP_TTL) -> None:
+    """The Roster of the queues' Telegram groups."""
+
+    def __init__(self, bot: Bot, ttl: float = MEMBERSHIP_TTL) -> None:
+        self._bot = bot
         self._ttl = ttl
         self._known: dict[tuple[int, int], tuple[bool, float]] = {}
 
-    async def allows(
-        self, bot: Bot, configured: QueueSettings | None, chat_id: int, user_id: int
-    ) -> bool:
-        """Deny by default: only a listed volunteer, or a member of the group, may act."""
-        if configured is not None and configured.volunteers is not None:
-            return user_id in configured.volunteers
+    async def belongs(self, chat_id: int, user_id: int) -> bool:
         key = (chat_id, user_id)
         known = self._known.get(key)
         if known is not None and known[1] > time.monotonic():
             return known[0]
-        allowed = await _is_member(bot, chat_id, user_id)
+        allowed = await _is_member(self._bot, chat_id, user_id)
         self._known[key] = (allowed, time.monotonic() + self._ttl)
         return allowed
 

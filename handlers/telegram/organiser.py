@@ -9,7 +9,6 @@ from telegram.ext import (
     Application,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     MessageHandler,
     filters,
 )
@@ -24,7 +23,7 @@ from bot.outgoing import Response
 from bot.residents import dialogue
 from bot.residents.conversation import first_delivery
 from handlers.telegram import resident
-from handlers.telegram.context import desk, sender_of, wake
+from handlers.telegram.context import Context, Wiring, desk, sender_of, wake_outbox, wake_reminders
 from handlers.telegram.render import send_all, settle_press
 
 Action = Callable[[Turn], Awaitable[Response]]
@@ -33,9 +32,7 @@ PRIVATE = filters.ChatType.PRIVATE
 NEW_MESSAGE = filters.UpdateType.MESSAGE
 
 
-async def run(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, action: Action
-) -> Response | None:
+async def run(update: Update, context: Context, action: Action) -> Response | None:
     """Apply one action in its own committed transaction; None when the update was seen before."""
     services, user = desk(context), update.effective_user
     assert user is not None
@@ -49,19 +46,19 @@ async def run(
             response = await action(turn)
     # Only now that it is committed may the reminders and the outbox see the change.
     if turn.schedule_changed:
-        wake(context, "reminders")
+        wake_reminders(context)
     if turn.notices_queued:
-        wake(context, "outbox")
+        wake_outbox(context)
     return response
 
 
-async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE, action: Action) -> None:
+async def reply(update: Update, context: Context, action: Action) -> None:
     response = await run(update, context, action)
     if response is not None and update.effective_chat is not None:
         await send_all(context.bot, update.effective_chat.id, response)
 
 
-async def drafting(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+async def drafting(update: Update, context: Context) -> bool:
     """Whether the organiser is in the middle of creating or changing an activity."""
     services, user = desk(context), update.effective_user
     assert user is not None
@@ -69,17 +66,17 @@ async def drafting(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
         return await activity_form.drafting(session, user.id)
 
 
-async def new_activity(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def new_activity(update: Update, context: Context) -> None:
     """/newactivity: describe a new activity, one question at a time."""
     await reply(update, context, activity_form.start)
 
 
-async def activities(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def activities(update: Update, context: Context) -> None:
     """/activities: the activities, each with a button to its page."""
     await reply(update, context, organising.show_activities)
 
 
-async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def cancel(update: Update, context: Context) -> None:
     """/cancel: forget the activity being described, else what a resident's /cancel does."""
     if await drafting(update, context):
         await reply(update, context, organising.cancel)
@@ -87,7 +84,7 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await resident.command(dialogue.cancel)(update, context)
 
 
-async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_message(update: Update, context: Context) -> None:
     """An answer for the activity being described; with none in progress, a resident's message."""
     message = update.effective_message
     assert message is not None
@@ -100,7 +97,7 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         await resident.command(dialogue.unsupported)(update, context)
 
 
-async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_press(update: Update, context: Context) -> None:
     """Apply an organiser's button; anyone else's press on one changes nothing."""
     query, services = update.callback_query, desk(context)
     assert query is not None
@@ -123,7 +120,8 @@ def _organiser(services: Desk, user_id: int) -> bool:
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     """Add the organiser handlers, before the resident ones: an organiser may be both."""
-    services: Desk = application.bot_data["desk"]
+    wiring: Wiring = application.bot_data
+    services = wiring.desk
     organisers = filters.User(user_id=services.settings.organisers)
     mine = PRIVATE & NEW_MESSAGE & organisers
     for name, callback in (

@@ -10,7 +10,6 @@ from telegram.ext import (
     Application,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     MessageHandler,
     filters,
 )
@@ -19,7 +18,7 @@ from bot.activities import agenda
 from bot.outgoing import Response
 from bot.residents import dialogue
 from bot.residents.conversation import Conversation, conversation
-from handlers.telegram.context import desk, membership, sender_of, wake
+from handlers.telegram.context import Context, desk, sender_of, wake_outbox
 from handlers.telegram.group import post_pending_cards
 from handlers.telegram.render import send_all, settle_press
 from handlers.telegram.volunteer import relay_to_volunteer
@@ -30,9 +29,7 @@ PRIVATE = filters.ChatType.PRIVATE
 NEW_MESSAGE = filters.UpdateType.MESSAGE  # edits of old messages are not new answers
 
 
-async def handle(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, intent: Intent
-) -> Response | None:
+async def handle(update: Update, context: Context, intent: Intent) -> Response | None:
     """Run one intent in its own committed transaction; None when the update was seen before."""
     services = desk(context)
     key = str(update.update_id)
@@ -44,21 +41,17 @@ async def handle(
         return await intent(convo)
 
 
-Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
+Callback = Callable[[Update, Context], Coroutine[Any, Any, None]]
 
 
 def command(intent: Intent) -> Callback:
-    async def callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def callback(update: Update, context: Context) -> None:
         response = await handle(update, context, intent)
         if response is None or update.effective_chat is None:
             return
         if response.relay_for_case is not None and update.effective_message is not None:
             delivered = await relay_to_volunteer(
-                context.bot,
-                desk(context),
-                membership(context),
-                update.effective_message,
-                response.relay_for_case,
+                context.bot, desk(context), update.effective_message, response.relay_for_case
             )
             if not delivered and response.undelivered is not None:
                 response.replies = [response.undelivered]
@@ -69,14 +62,14 @@ def command(intent: Intent) -> Callback:
     return callback
 
 
-async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_text(update: Update, context: Context) -> None:
     """Take typed text as an answer to the current question."""
     assert update.message is not None
     text = update.message.text or ""
     await command(lambda convo: dialogue.answer_text(convo, text))(update, context)
 
 
-async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_button(update: Update, context: Context) -> None:
     """Apply a pressed button, then update the message that carried it."""
     query = update.callback_query
     assert query is not None
@@ -92,11 +85,11 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await after(context, response)
 
 
-async def after(context: ContextTypes.DEFAULT_TYPE, response: Response) -> None:
+async def after(context: Context, response: Response) -> None:
     """What has to happen once the resident has their answer."""
     if response.outbox_news:
-        wake(context, "outbox")
-    if response.case_opened:
+        wake_outbox(context)
+    if response.cards_waiting:
         # In the background: a group's pace (20 messages a minute) must not hold up the
         # resident's next answer, nor anyone else's.
         context.application.create_task(

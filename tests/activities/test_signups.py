@@ -297,12 +297,12 @@ async def test_a_resident_who_blocked_the_bot_is_not_tried_again(
 async def _settled(application: Application, sessions: Sessions) -> None:  # type: ignore[type-arg]
     """Wait until the check has run and the outbox holds nothing queued."""
     for _attempt in range(200):
-        await application.bot_data["reminders"].check()
+        await application.bot_data.reminders.check()
         async with sessions() as session:
             queued = (await session.exec(select(Outbox).where(Outbox.status == "queued"))).all()
         if not queued:
             return
-        await application.bot_data["outbox"].drain()
+        await application.bot_data.outbox.drain()
     raise AssertionError("the outbox never emptied")
 
 
@@ -366,7 +366,7 @@ async def test_cancelling_a_date_tells_everyone_with_a_place(
             assert activity is not None
             told = await enrolments.cancel_occurrence(session, activity, at("2027-01-12T16:30"))
         assert told == 2
-        application.bot_data["outbox"].wake()
+        application.bot_data.outbox.wake()
         await ada.hears("Doposcuola 8-10 anni on Tuesday, January 12, 2027", "cancelled")
         await ali.hears(TITLE, "12 يناير 2027")
         # No reminder for the cancelled date.
@@ -423,7 +423,7 @@ async def test_a_network_fault_or_a_429_delays_a_reminder_but_never_loses_or_rep
         telegram.fail_next("sendMessage", 502)
         clock.set("2027-01-04T16:30", application)
         await ada.hears_nothing_more()
-        application.bot_data["outbox"].wake()  # the next look, a minute later at most
+        application.bot_data.outbox.wake()  # the next look, a minute later at most
         await ada.hears("Reminder", "Ann")
         telegram.fail_next("sendMessage", 429)
         clock.set("2027-01-05T14:30", application)

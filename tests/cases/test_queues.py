@@ -310,11 +310,11 @@ async def test_membership_is_checked_again_after_a_few_minutes(telegram: FakeBot
 
     group, user = HOUSING_GROUP, 6303
     async with TelegramBot(TOKEN, base_url=telegram.base_url) as api:
-        cached, fresh = Membership(ttl=60), Membership(ttl=0)
-        assert await cached.allows(api, None, group, user)
-        assert await fresh.allows(api, None, group, user)
+        cached, fresh = Membership(api, ttl=60), Membership(api, ttl=0)
+        assert await cached.belongs(group, user)
+        assert await fresh.belongs(group, user)
         telegram.set_member_status(group, user, "kicked")
-        assert await cached.allows(api, None, group, user)  # within the cache's minutes
-        assert not await fresh.allows(api, None, group, user)  # once they have passed
+        assert await cached.belongs(group, user)  # within the cache's minutes
+        assert not await fresh.belongs(group, user)  # once they have passed
         telegram.set_member_status(group, user, "restricted")
-        assert await fresh.allows(api, None, group, user)  # restricted, but still a member
+        assert await fresh.belongs(group, user)  # restricted, but still a member
