@@ -35,9 +35,18 @@ async def confirm_housing_request(ada: Person, number: str = "SP-00001") -> None
     await consent_in_english(ada)
     await ada.taps("Housing help")
     await ada.hears("situation")
-    for answer in ["2", "3", "1", "5", "1", "1", "3", "2"]:
+    for answer, *reads in [
+        ("2", "question 2 of 8", "How many people live in your household, counting yourself?"),
+        ("3", "question 3 of 8", "How many of them are children under 18?"),
+        ("1", "question 4 of 8", "Where do you live?"),
+        ("5", "question 5 of 8", "Are you on the waiting list for public housing (ERP)?"),
+        ("1", "question 6 of 8", "How soon do you need help?"),
+        ("1", "question 7 of 8", "When is the best time for a volunteer to write to you?"),
+        ("3", "question 8 of 8", "Would you like to take part in its activities?"),
+        ("2", "Housing help: please check your answers.", "Is everything right?"),
+    ]:
         ada.says(answer)
-        await ada.hears()
+        await ada.hears(*reads)
     await ada.taps("Confirm and send")
     await ada.hears(f"Your request number is {number}")
 

@@ -32,7 +32,10 @@ class Person:
         self.says("/start")
         await self.hears(said(language, "Hello! Which language do you want to use?"))
         await self.taps(i18n.language_name(language))
-        await self.hears()
+        await self.hears(
+            said(language, "Before we start, a few words about your data."),
+            said(language, "Do you agree?"),
+        )
         await self.taps(said(language, "Yes, I agree"))
         await self.hears(said(language, "What do you need help with?"))
 
@@ -68,12 +71,13 @@ class Person:
 
     # -- what the person sees ---------------------------------------------------------------
 
-    async def hears(self, *fragments: str) -> SentMessage:
-        """The next message from the bot, which must contain every fragment."""
+    async def hears(self, fragment: str, *fragments: str) -> SentMessage:
+        """The next message from the bot, which must contain every fragment: at least one, so
+        that each step of a transcript says what the person reads."""
         message = await self.telegram.next_message(self.chat_id)
         text = message.text or message.caption or ""
-        for fragment in fragments:
-            assert fragment in text, f"expected {fragment!r} in the bot's message:\n{text}"
+        for expected in (fragment, *fragments):
+            assert expected in text, f"expected {expected!r} in the bot's message:\n{text}"
         return message
 
     async def hears_file(self, filename: str) -> bytes:

@@ -245,8 +245,11 @@ async def test_an_identical_activity_is_not_created_twice(
         org.says("/newactivity")
         await org.hears("What kind")
         await org.taps("Homework group")
-        for answer in ["Doposcuola 8-10", "Via Stuparich 18"]:
-            await org.hears()
+        for question, answer in [
+            ("What is the activity called?", "Doposcuola 8-10"),
+            ("Where does it take place?", "Via Stuparich 18"),
+        ]:
+            await org.hears(question)
             org.says(answer)
         await org.hears("Describe the activity")
         await org.taps("Skip")

@@ -267,7 +267,7 @@ async def test_stop_silences_reminders_until_start(
         await ada.hears_nothing_more()
         ada.says("/start")
         await ada.hears("Reminders and notices are on again")
-        await ada.hears()
+        await ada.hears("What do you need help with?")
         clock.set("2027-01-05T14:30", application)
         await ada.hears("Reminder", "Ann")
         await bea.hears("Reminder", "Bob")

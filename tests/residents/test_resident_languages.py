@@ -117,11 +117,24 @@ async def test_housing_intake_in_arabic_and_food_in_italian_side_by_side(
 ) -> None:
     karim = Person(telegram, 3003, "ar")
     marco = Person(telegram, 3004, "it")
-    for person, agree in ((karim, "نعم، أوافق"), (marco, "Sì, sono d'accordo")):
+    for person, hello, notice, agree in (
+        (
+            karim,
+            "مرحبًا! أي لغة تريد أن تستخدم؟",
+            "قبل أن نبدأ، كلمة قصيرة عن بياناتك.",
+            "نعم، أوافق",
+        ),
+        (
+            marco,
+            "Ciao! Che lingua vuoi usare?",
+            "Prima di iniziare, due parole sui tuoi dati.",
+            "Sì, sono d'accordo",
+        ),
+    ):
         person.says("/start")
-        await person.hears()
+        await person.hears(hello)
         await person.taps("✓")  # the language Telegram suggested
-        await person.hears()
+        await person.hears(notice, "/mydata", "/delete")
         await person.taps(agree)
     await karim.hears("ما نوع المساعدة التي تحتاجها؟")
     await marco.hears("Per cosa ti serve aiuto?")
@@ -133,9 +146,9 @@ async def test_housing_intake_in_arabic_and_food_in_italian_side_by_side(
     marco.says("1")
     await karim.hears("كم شخصًا")
     await marco.hears("Quanti di loro")
-    for answer in ["2", "0"]:
+    for answer, question in [("2", "كم منهم أطفال دون 18 سنة؟"), ("0", "أين تسكن؟")]:
         karim.says(answer)
-        await karim.hears()
+        await karim.hears(question)
     karim.says("9")  # "Municipio 9", typed as its number
     await karim.hears("(ERP)")
     marco.says("0")
@@ -149,9 +162,9 @@ async def test_housing_intake_in_arabic_and_food_in_italian_side_by_side(
     karim.says("3")
     await karim.hears("متى")
     karim.says("1")
-    await karim.hears()
+    await karim.hears("ما أفضل وقت ليكتب لك أحد المتطوعين؟")
     karim.says("4")
-    await karim.hears()
+    await karim.hears("هل تحب أن تشارك في أنشطته؟")
     karim.says("2")
     await karim.hears("من فضلك راجع إجاباتك")
     marco.says("1")

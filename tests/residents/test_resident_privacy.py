@@ -92,7 +92,7 @@ async def test_language_can_change_at_any_time_and_the_question_follows(
 ) -> None:
     ada = Person(telegram, 2003, "it")
     ada.says("/start")
-    await ada.hears()
+    await ada.hears("Ciao! Che lingua vuoi usare?")
     assert ada.buttons()[0] == "✓ Italiano"
     await ada.taps("English")
     await ada.hears("Before we start")
@@ -103,11 +103,14 @@ async def test_language_can_change_at_any_time_and_the_question_follows(
     ada.says("/language")
     await ada.hears("Which language")
     await ada.taps("Italiano")
-    italian = await ada.hears()
+    italian = await ada.hears(
+        "Aiuto per la casa · domanda 1 di 8",
+        "Quale di queste frasi descrive meglio la tua situazione?",
+    )
     assert "situation" not in (italian.text or "")
     assert italian.reply_markup is not None
     ada.says("/language")
-    await ada.hears()
+    await ada.hears("Che lingua vuoi usare?")
     await ada.taps("English")
     await ada.hears("situation")
 
