@@ -48,6 +48,7 @@ class Response:
     relay_for_case: int | None = None  # the message goes on to the volunteer of this case
     undelivered: Reply | None = None  # said instead of the replies if it could not go on
     outbox_news: bool = False  # messages to other residents were queued (e.g. a promotion)
+    schedule_changed: bool = False  # an activity changed: the reminders are checked again
 
     def say(self, *replies: Reply) -> Response:
         self.replies.extend(replies)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from bot import buttons, i18n
@@ -11,8 +12,10 @@ from bot.activities import form as activity_form
 from bot.activities.form import Turn, stale
 from bot.activities.page import activity_list, next_dates, page
 from bot.buttons import ActivityAction, AllActivities, DraftPress
+from bot.desk import Desk
 from bot.i18n import N_, _, isolate, ngettext, pgettext
 from bot.outgoing import Button, Reply, Response
+from bot.residents.conversation import Sender, first_delivery
 from db.models import Activity, ActivityStatus
 
 DATES_OFFERED = 5
@@ -41,6 +44,37 @@ async def press(turn: Turn, data: str) -> Response:
     if activity is None or activity.status == ActivityStatus.CANCELLED:
         return stale()
     return await _act(turn, activity, pressed.action, pressed.occurrence)
+
+
+Action = Callable[[Turn], Awaitable[Response]]
+
+
+async def act(
+    desk: Desk, sender: Sender, update_key: str, language: str, action: Action
+) -> Response | None:
+    """Apply one organiser's action in its own committed transaction, in their language; None
+    when the update was seen before. The response says whether reminders or the outbox have
+    news, to be told only once it is committed."""
+    async with desk.sessions() as session, session.begin():
+        if not await first_delivery(session, sender, update_key):
+            return None
+        settings = desk.settings
+        others = tuple(code for code in settings.languages if code != settings.default_language)
+        user_id = int(sender.user_id)
+        turn = await activity_form.begin_turn(
+            session, user_id, settings.timezone, desk.clock(), others
+        )
+        with i18n.locale(language):
+            response = await action(turn)
+    response.schedule_changed = turn.schedule_changed
+    response.outbox_news = response.outbox_news or turn.notices_queued
+    return response
+
+
+async def drafting(desk: Desk, user_id: int) -> bool:
+    """Whether the organiser is in the middle of creating or changing an activity."""
+    async with desk.sessions() as session:
+        return await activity_form.drafting(session, user_id)
 
 
 async def answer(turn: Turn, text: str | None) -> Response:

@@ -102,3 +102,16 @@ async def forget_old_updates(sessions: Sessions) -> None:
     async with sessions() as session, session.begin():
         cutoff = now() - SEEN_KEPT_FOR
         await session.exec(delete(SeenUpdate).where(col(SeenUpdate.seen_at) < cutoff))
+
+
+async def language_of(sessions: Sessions, settings: Settings, sender: Sender) -> str:
+    """The language the sender reads the bot in, even when the database is what failed."""
+    fallback = settings.language_for(sender.language_hint)
+    try:
+        async with sessions() as session:
+            statement = select(Resident.language).where(
+                Resident.channel == sender.channel, Resident.channel_user_id == sender.user_id
+            )
+            return (await session.exec(statement)).first() or fallback
+    except Exception:  # the apology must go out whatever failed
+        return fallback

@@ -5,12 +5,11 @@ from __future__ import annotations
 import logging
 import uuid
 
-from sqlmodel import select
 from telegram import Update
 
 from bot import i18n
 from bot.i18n import _
-from db.models import Resident
+from bot.residents.conversation import language_of
 from handlers.telegram.context import Context, desk, sender_of
 
 log = logging.getLogger(__name__)
@@ -48,13 +47,4 @@ async def on_error(update: object, context: Context) -> None:
 
 async def _language_of(update: Update, context: Context) -> str:
     services = desk(context)
-    sender = sender_of(update)
-    fallback = services.settings.language_for(sender.language_hint)
-    try:
-        async with services.sessions() as session:
-            statement = select(Resident.language).where(
-                Resident.channel == sender.channel, Resident.channel_user_id == sender.user_id
-            )
-            return (await session.exec(statement)).first() or fallback
-    except Exception:  # the database may be what failed
-        return fallback
+    return await language_of(services.sessions, services.settings, sender_of(update))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from telegram import Update
 from telegram.ext import (
     Application,
@@ -16,38 +14,31 @@ from telegram.ext import (
 from bot import i18n
 from bot.activities import form as activity_form
 from bot.activities import organising
-from bot.activities.form import Turn
+from bot.activities.organising import Action
 from bot.desk import Desk
 from bot.i18n import _
 from bot.outgoing import Response
 from bot.residents import dialogue
-from bot.residents.conversation import first_delivery
 from handlers.telegram import resident
 from handlers.telegram.context import Context, Wiring, desk, sender_of, wake_outbox, wake_reminders
 from handlers.telegram.render import send_all, settle_press
-
-Action = Callable[[Turn], Awaitable[Response]]
 
 PRIVATE = filters.ChatType.PRIVATE
 NEW_MESSAGE = filters.UpdateType.MESSAGE
 
 
 async def run(update: Update, context: Context, action: Action) -> Response | None:
-    """Apply one action in its own committed transaction; None when the update was seen before."""
+    """Apply one action, in the organiser's language; None when the update was seen before."""
     services, user = desk(context), update.effective_user
     assert user is not None
-    async with services.sessions() as session, session.begin():
-        if not await first_delivery(session, sender_of(update), str(update.update_id)):
-            return None
-        settings, moment = services.settings, services.clock()
-        others = tuple(code for code in settings.languages if code != settings.default_language)
-        turn = await activity_form.begin_turn(session, user.id, settings.timezone, moment, others)
-        with i18n.locale(services.settings.language_for(user.language_code)):
-            response = await action(turn)
+    language = services.settings.language_for(user.language_code)
+    response = await organising.act(
+        services, sender_of(update), str(update.update_id), language, action
+    )
     # Only now that it is committed may the reminders and the outbox see the change.
-    if turn.schedule_changed:
+    if response is not None and response.schedule_changed:
         wake_reminders(context)
-    if turn.notices_queued:
+    if response is not None and response.outbox_news:
         wake_outbox(context)
     return response
 
@@ -60,10 +51,8 @@ async def reply(update: Update, context: Context, action: Action) -> None:
 
 async def drafting(update: Update, context: Context) -> bool:
     """Whether the organiser is in the middle of creating or changing an activity."""
-    services, user = desk(context), update.effective_user
-    assert user is not None
-    async with services.sessions() as session:
-        return await activity_form.drafting(session, user.id)
+    assert update.effective_user is not None
+    return await organising.drafting(desk(context), update.effective_user.id)
 
 
 async def new_activity(update: Update, context: Context) -> None:
