@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
-from datetime import datetime
+from collections.abc import Mapping
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from telegram import Bot, BotCommand, BotCommandScopeChat
@@ -15,6 +14,7 @@ from bot import i18n
 from bot.activities import organising
 from bot.cases import queues
 from bot.channel import Channel
+from bot.clock import Clock, now
 from bot.config import Settings
 from bot.desk import Desk
 from bot.i18n import _
@@ -22,7 +22,6 @@ from bot.outbox.reminding import Reminders
 from bot.outbox.sender import OutboxSender
 from bot.residents.conversation import forget_old_updates
 from bot.residents.dialogue import COMMANDS
-from db.models import now
 from db.session import create_engine, session_factory
 from handlers.telegram import errors, group, nudging, organiser, resident, volunteer
 from handlers.telegram.channel import TelegramChannel
@@ -52,13 +51,13 @@ def replies_rate_limiter() -> AIORateLimiter:
 
 def build_application(
     settings: Settings,
-    clock: Callable[[], datetime] = now,
+    clock: Clock = now,
     channels: Mapping[str, Channel] | None = None,
 ) -> Application:  # type: ignore[type-arg]
     """The PTB application, its handlers registered in order, its services in bot_data.
 
-    `clock` says what time it is for reminders; tests pass one they can move. `channels` are
-    the residents' channels other than Telegram (WhatsApp, the demo's page).
+    `clock` is the services' one clock (see bot.clock); tests pass one they can move.
+    `channels` are the residents' channels other than Telegram (WhatsApp, the demo's page).
     """
     application = (
         ApplicationBuilder()
@@ -98,7 +97,7 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     desk = wiring.desk
     await forget_old_updates(desk.sessions)
     async with desk.sessions() as session, session.begin():
-        await queues.sync_from_config(session, desk.settings)
+        await queues.sync_from_config(session, desk.settings, desk.clock())
     await group.post_pending_cards(application.bot, desk)
     scheduler = AsyncIOScheduler(timezone=desk.settings.timezone)
     nudging.schedule_nudges(scheduler, application.bot, desk)

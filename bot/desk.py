@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.channel import Channel, Roster
+from bot.clock import Clock, now
 from bot.config import Settings
-from db.models import now
 from db.session import Sessions
 
 
@@ -28,5 +27,5 @@ class Desk:
     roster: Roster
     # Cards are posted by one task at a time, so that no card is ever posted twice.
     posting: asyncio.Lock = field(default_factory=asyncio.Lock)
-    # What time it is for the schedule of reminders; tests move it instead of waiting.
-    clock: Callable[[], datetime] = now
+    # The one clock of the services (see bot.clock); tests pass one they move instead of waiting.
+    clock: Clock = now

@@ -11,6 +11,7 @@ from sqlmodel import AutoString, Field, SQLModel
 
 
 def now() -> datetime:
+    """The wall clock, for the tables' default timestamps; the services read the desk's clock."""
     return datetime.now(UTC)
 
 

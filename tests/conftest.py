@@ -5,10 +5,9 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import replace
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +17,9 @@ from telegram.ext import Application
 
 from bot.app import build_application
 from bot.channel import Channel
+from bot.clock import Clock, now
 from bot.config import Settings
 from db import migrate
-from db.models import now
 from db.session import create_engine, session_factory
 from tests.fake_telegram import FakeBotAPI, running
 from tests.transcript import Person
@@ -105,11 +104,11 @@ class Bot:
     async def running(
         self,
         *,
-        clock: Callable[[], datetime] = now,
+        clock: Clock = now,
         channels: Mapping[str, Channel] | None = None,
         **changes: Any,
     ) -> AsyncIterator[Application]:  # type: ignore[type-arg]
-        """Run the bot with some settings changed; `clock` is its time for reminders, `channels`
+        """Run the bot with some settings changed; `clock` is the services' one clock, `channels`
         the residents' channels beside Telegram."""
         application = build_application(replace(self.settings, **changes), clock, channels)
         async with running(application):

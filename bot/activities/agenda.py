@@ -162,9 +162,10 @@ async def leave(convo: Conversation, enrolment: Enrolment) -> Response:
 async def calendar_file(convo: Conversation, activity: Activity) -> Response:
     assert activity.id is not None
     cancelled = await enrolments.cancelled(convo.session, activity.id)
-    content = calendar.ics(activity, i18n.current_language(), convo.settings.timezone, cancelled)
+    language, zone = i18n.current_language(), convo.settings.timezone
+    content = calendar.ics(activity, language, zone, cancelled, convo.clock())
     text = _("Open this file to add {title} to your calendar.").format(
-        title=isolate(title_in(activity, i18n.current_language()))
+        title=isolate(title_in(activity, language))
     )
     return Response().say(
         Reply(text, attachment=Attachment(f"activity-{activity.id}.ics", content))

@@ -8,20 +8,26 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Event, vRecur
 
 from bot.activities.schedule import description_in, rule_of, title_in
-from db.models import Activity, now
+from db.models import Activity
 
 PRODUCT = "-//Sportello//Activities//EN"
 
 
-def ics(activity: Activity, language: str, zone: ZoneInfo, cancelled: set[datetime]) -> bytes:
-    """One event, repeating as the activity does, in the deployment's time zone.
+def ics(
+    activity: Activity,
+    language: str,
+    zone: ZoneInfo,
+    cancelled: set[datetime],
+    moment: datetime,
+) -> bytes:
+    """One event, repeating as the activity does, in the deployment's time zone, made at `moment`.
 
     The start carries its zone (not UTC), so calendars keep a weekly 16:30 at 16:30 across
     daylight-saving changes; cancelled dates are left out.
     """
     event = Event()
     event.add("uid", f"activity-{activity.id}@sportello")
-    event.add("dtstamp", now())
+    event.add("dtstamp", moment)
     event.add("summary", title_in(activity, language))
     start = activity.starts_local.replace(tzinfo=zone)
     event.add("dtstart", start)

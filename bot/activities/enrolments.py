@@ -136,6 +136,7 @@ async def promote(session: AsyncSession, activity: Activity, moment: datetime) -
             )
             for enrolment in promoted
         ],
+        moment,
     )
     await session.flush()
     return promoted
@@ -229,7 +230,9 @@ def taking_place(
     ]
 
 
-async def cancel_occurrence(session: AsyncSession, activity: Activity, occurrence: datetime) -> int:
+async def cancel_occurrence(
+    session: AsyncSession, activity: Activity, occurrence: datetime, moment: datetime
+) -> int:
     """Call off one occurrence and tell everyone with a place; how many will be told."""
     assert activity.id is not None
     occurrence = occurrence.astimezone(UTC)
@@ -239,16 +242,16 @@ async def cancel_occurrence(session: AsyncSession, activity: Activity, occurrenc
     return await _tell_everyone(
         session, activity, f"cancelled:{activity.id}:{occurrence_key(occurrence)}",
         OutboxKind.OCCURRENCE_CANCELLED, {"occurrence": occurrence_key(occurrence)},
-        statuses=(EnrolmentStatus.ENROLLED,),
+        statuses=(EnrolmentStatus.ENROLLED,), moment=moment,
     )  # fmt: skip
 
 
-async def cancel_activity(session: AsyncSession, activity: Activity) -> int:
+async def cancel_activity(session: AsyncSession, activity: Activity, moment: datetime) -> int:
     """Call off the whole activity and tell everyone, on the list or waiting for a place."""
     activity.status = ActivityStatus.CANCELLED
     return await _tell_everyone(
         session, activity, f"ended:{activity.id}", OutboxKind.ACTIVITY_CANCELLED, {},
-        statuses=(EnrolmentStatus.ENROLLED, EnrolmentStatus.WAITING),
+        statuses=(EnrolmentStatus.ENROLLED, EnrolmentStatus.WAITING), moment=moment,
     )  # fmt: skip
 
 
@@ -258,7 +261,7 @@ async def announce_change(session: AsyncSession, activity: Activity, moment: dat
     return await _tell_everyone(
         session, activity, f"changed:{activity.id}:{occurrence_key(moment)}",
         OutboxKind.ACTIVITY_CHANGED, {},
-        statuses=(EnrolmentStatus.ENROLLED, EnrolmentStatus.WAITING),
+        statuses=(EnrolmentStatus.ENROLLED, EnrolmentStatus.WAITING), moment=moment,
     )  # fmt: skip
 
 
@@ -269,6 +272,7 @@ async def _tell_everyone(
     kind: OutboxKind,
     payload: dict[str, str],
     statuses: tuple[EnrolmentStatus, ...],
+    moment: datetime,
 ) -> int:
     assert activity.id is not None
     statement = select(Enrolment).where(
@@ -287,4 +291,5 @@ async def _tell_everyone(
             )
             for enrolment in people
         ],
+        moment,
     )

@@ -157,7 +157,7 @@ async def _skip(turn: Turn, activity: Activity, occurrence: datetime) -> Respons
     coming = {when.astimezone(UTC) for when in await next_dates(turn, activity, 10**4)}
     if occurrence not in coming:
         return stale()
-    told = await enrolments.cancel_occurrence(turn.session, activity, occurrence)
+    told = await enrolments.cancel_occurrence(turn.session, activity, occurrence, turn.moment)
     turn.schedule_changed, turn.notices_queued = True, told > 0
     when = i18n.format_occurrence(occurrence, turn.zone)
     text = ngettext(
@@ -190,7 +190,7 @@ async def _ask_end(turn: Turn, activity: Activity) -> Response:
 
 
 async def _end(turn: Turn, activity: Activity) -> Response:
-    told = await enrolments.cancel_activity(turn.session, activity)
+    told = await enrolments.cancel_activity(turn.session, activity, turn.moment)
     if turn.draft is not None and turn.draft.activity_id == activity.id:
         await activity_form.drop(turn)
     turn.schedule_changed, turn.notices_queued = True, told > 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
@@ -23,7 +24,6 @@ from db.models import (
     CaseStatus,
     Resident,
     Volunteer,
-    now,
 )
 
 OUTCOMES: dict[str, str] = {
@@ -70,8 +70,10 @@ async def wait_for_resident(session: AsyncSession, case: Case, volunteer_id: int
     await record(session, case, volunteer_id, "waiting")
 
 
-async def close(session: AsyncSession, case: Case, volunteer_id: int, outcome: str) -> None:
-    case.status, case.outcome, case.closed_at = CaseStatus.CLOSED, CaseOutcome(outcome), now()
+async def close(
+    session: AsyncSession, case: Case, volunteer_id: int, outcome: str, moment: datetime
+) -> None:
+    case.status, case.outcome, case.closed_at = CaseStatus.CLOSED, CaseOutcome(outcome), moment
     await record(session, case, volunteer_id, f"closed:{outcome}")
 
 
@@ -80,10 +82,10 @@ async def add_note(session: AsyncSession, case: Case, volunteer_id: int, text: s
 
 
 async def message_passed(
-    session: AsyncSession, case: Case, actor: int | None, from_resident: bool
+    session: AsyncSession, case: Case, actor: int | None, from_resident: bool, moment: datetime
 ) -> None:
     """A message went through: the case is alive again, and back with its volunteer."""
-    case.last_message_at, case.nudged_at = now(), None
+    case.last_message_at, case.nudged_at = moment, None
     if from_resident and case.status == CaseStatus.WAITING:
         case.status = CaseStatus.CLAIMED
     await record(session, case, actor, "from_resident" if from_resident else "to_resident")

@@ -16,7 +16,7 @@ from bot.i18n import _, isolate, ngettext
 from bot.intake.flows import FLOWS, URGENCY
 from bot.intake.questions import answer_lines, display_answer, option_label
 from bot.outgoing import Button, Reply
-from db.models import Case, CaseEvent, CaseStatus, Resident, Volunteer, now
+from db.models import Case, CaseEvent, CaseStatus, Resident, Volunteer
 
 OPEN = (CaseStatus.CLAIMED, CaseStatus.WAITING)  # states in which a case is someone's to follow
 
@@ -71,7 +71,7 @@ async def open_cases_of(session: AsyncSession, volunteer_id: int) -> int:
 
 
 async def claim_case(
-    session: AsyncSession, case_id: int, volunteer: Volunteer, cap: int
+    session: AsyncSession, case_id: int, volunteer: Volunteer, cap: int, moment: datetime
 ) -> ClaimResult:
     """Take the case if nobody has: one conditional update, so the first press wins."""
     if await open_cases_of(session, volunteer.user_id) >= cap:
@@ -79,7 +79,7 @@ async def claim_case(
     taken = await session.exec(
         update(Case)
         .where(col(Case.id) == case_id, col(Case.status) == CaseStatus.NEW)
-        .values(status=CaseStatus.CLAIMED, claimed_by=volunteer.user_id, claimed_at=now())
+        .values(status=CaseStatus.CLAIMED, claimed_by=volunteer.user_id, claimed_at=moment)
     )
     case = await session.get(Case, case_id, populate_existing=True)
     if taken.rowcount == 1 and case is not None:

@@ -15,7 +15,7 @@ from bot.cases.claims import Claim
 from bot.channel import Delivery
 from bot.desk import Desk
 from bot.i18n import _
-from db.models import Case, CaseEvent, now
+from db.models import Case, CaseEvent
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ async def make_queue(desk: Desk, user_id: int | None, chat_id: int, name: str) -
         if not QUEUE_NAME.fullmatch(name):
             return _("Usage: /setqueue NAME, e.g. /setqueue housing")
         async with desk.sessions() as session, session.begin():
-            await queues.set_queue(session, name, chat_id)
+            await queues.set_queue(session, name, chat_id, desk.clock())
         text = _("This group is now the queue “{name}”. New requests will appear here.")
         return text.format(name=i18n.isolate(name))
 
@@ -50,7 +50,7 @@ async def make_queue(desk: Desk, user_id: int | None, chat_id: int, name: str) -
 async def follow_migration(desk: Desk, old_chat_id: int, new_chat_id: int) -> None:
     """The group became a supergroup with a new id: its queue follows it."""
     async with desk.sessions() as session, session.begin():
-        await queues.follow_migration(session, old_chat_id, new_chat_id)
+        await queues.follow_migration(session, old_chat_id, new_chat_id, desk.clock())
 
 
 async def queue_back(desk: Desk, chat_id: int) -> None:
@@ -58,13 +58,13 @@ async def queue_back(desk: Desk, chat_id: int) -> None:
     async with desk.sessions() as session, session.begin():
         queue = await queues.queue_of_chat(session, chat_id)
         if queue is not None:
-            queue.reachable, queue.updated_at = True, now()
+            queue.reachable, queue.updated_at = True, desk.clock()
 
 
 async def queue_lost(desk: Desk, chat_id: int) -> None:
     """The bot can no longer post in a queue's group: its requests wait, organisers are told."""
     async with desk.sessions() as session, session.begin():
-        queue = await queues.mark_unreachable(session, chat_id)
+        queue = await queues.mark_unreachable(session, chat_id, desk.clock())
     if queue is None:
         return
     log.warning("queue %s: the bot can no longer post in its group", queue.name)
@@ -95,7 +95,7 @@ async def card_posted(desk: Desk, case_id: int, message_id: int) -> None:
     async with desk.sessions() as session, session.begin():
         stored = await session.get(Case, case_id)
         if stored is not None:
-            stored.card_message_id, stored.card_posted_at = message_id, now()
+            stored.card_message_id, stored.card_posted_at = message_id, desk.clock()
             session.add(CaseEvent(case_id=case_id, action="posted"))
 
 
@@ -123,7 +123,9 @@ async def claim(desk: Desk, person: Acting, chat_id: int, pressed: ClaimCase | N
         volunteer = await claims.remember_volunteer(
             session, person.user_id, person.name, person.language
         )
-        result = await claims.claim_case(session, case.id, volunteer, desk.settings.max_open_cases)
+        result = await claims.claim_case(
+            session, case.id, volunteer, desk.settings.max_open_cases, desk.clock()
+        )
     if result.claim is Claim.FULL:
         limit = desk.settings.max_open_cases
         return Claimed(
@@ -152,4 +154,4 @@ def taken_card(desk: Desk, claimed: Claimed) -> str:
     """The card as the group now sees it: taken, without its button."""
     assert claimed.case is not None
     with i18n.locale(desk.settings.default_language):
-        return claims.card(claimed.case, now(), holder=claimed.holder).text
+        return claims.card(claimed.case, desk.clock(), holder=claimed.holder).text

@@ -67,7 +67,9 @@ async def to_resident(desk: Desk, volunteer_id: int, case_id: int, message: str 
     async with desk.sessions() as session, session.begin():
         stored = await casework.held_by(session, case_id, volunteer_id)
         if stored is not None:
-            await casework.message_passed(session, stored, volunteer_id, from_resident=False)
+            await casework.message_passed(
+                session, stored, volunteer_id, from_resident=False, moment=desk.clock()
+            )
     return Reply(_("✓ Sent to the resident of {number}.").format(number=i18n.isolate(case.number)))
 
 

@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.cases.routing import choose_queue
+from bot.clock import now
 from bot.config import Settings
-from db.models import Case, CaseEvent, CaseStatus, Queue, now
+from db.models import Case, CaseEvent, CaseStatus, Queue
 
 
-async def sync_from_config(session: AsyncSession, settings: Settings) -> None:
+async def sync_from_config(session: AsyncSession, settings: Settings, moment: datetime) -> None:
     """Make the queues of the config file known; the file wins over /setqueue for its names."""
     for configured in settings.queues:
         if configured.chat_id is not None:
-            await set_queue(session, configured.name, configured.chat_id)
+            await set_queue(session, configured.name, configured.chat_id, moment)
 
 
-async def set_queue(session: AsyncSession, name: str, chat_id: int) -> Queue:
-    """Make the group `chat_id` the queue `name` (a group serves one queue at a time)."""
+async def set_queue(
+    session: AsyncSession, name: str, chat_id: int, moment: datetime | None = None
+) -> Queue:
+    """Make the group `chat_id` the queue `name` (a group serves one queue at a time).
+
+    `moment` comes from the desk's clock; without it (older callers), the wall clock.
+    """
     other = (await session.exec(select(Queue).where(Queue.chat_id == chat_id))).first()
     if other is not None and other.name != name:
         await session.delete(other)
@@ -27,7 +35,7 @@ async def set_queue(session: AsyncSession, name: str, chat_id: int) -> Queue:
     if queue is None:
         queue = Queue(name=name, chat_id=chat_id)
         session.add(queue)
-    queue.chat_id, queue.reachable, queue.updated_at = chat_id, True, now()
+    queue.chat_id, queue.reachable, queue.updated_at = chat_id, True, moment or now()
     await session.flush()
     return queue
 
@@ -36,18 +44,28 @@ async def queue_of_chat(session: AsyncSession, chat_id: int) -> Queue | None:
     return (await session.exec(select(Queue).where(Queue.chat_id == chat_id))).first()
 
 
-async def follow_migration(session: AsyncSession, old_chat_id: int, new_chat_id: int) -> None:
-    """A group became a supergroup and changed id: its queue follows it."""
+async def follow_migration(
+    session: AsyncSession, old_chat_id: int, new_chat_id: int, moment: datetime | None = None
+) -> None:
+    """A group became a supergroup and changed id: its queue follows it.
+
+    `moment` comes from the desk's clock; without it (older callers), the wall clock.
+    """
     queue = await queue_of_chat(session, old_chat_id)
     if queue is not None:
-        queue.chat_id, queue.updated_at = new_chat_id, now()
+        queue.chat_id, queue.updated_at = new_chat_id, moment or now()
 
 
-async def mark_unreachable(session: AsyncSession, chat_id: int) -> Queue | None:
-    """The bot can no longer post in the group: its cases wait until it is back."""
+async def mark_unreachable(
+    session: AsyncSession, chat_id: int, moment: datetime | None = None
+) -> Queue | None:
+    """The bot can no longer post in the group: its cases wait until it is back.
+
+    `moment` comes from the desk's clock; without it (older callers), the wall clock.
+    """
     queue = await queue_of_chat(session, chat_id)
     if queue is not None and queue.reachable:
-        queue.reachable, queue.updated_at = False, now()
+        queue.reachable, queue.updated_at = False, moment or now()
         return queue
     return None
 

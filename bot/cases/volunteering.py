@@ -105,7 +105,7 @@ async def close(desk: Desk, user_id: int, pressed: CloseCase | None) -> Response
         case = await casework.held_by(session, held.id, user_id)
         if case is None:
             return Response(notice=_("This button is no longer active."))
-        await casework.close(session, case, user_id, pressed.outcome)
+        await casework.close(session, case, user_id, pressed.outcome, desk.clock())
     text = _("{number} is closed: {outcome}.").format(
         number=i18n.isolate(case.number), outcome=_(OUTCOMES[pressed.outcome])
     )

@@ -141,7 +141,7 @@ async def queue_due(
             next_at = slot.send_at if next_at is None else min(next_at, slot.send_at)
             continue
         late = moment - slot.send_at > settings.reminder_grace or moment >= slot.occurrence
-        added = await _queue_slot(session, slot, late)
+        added = await _queue_slot(session, slot, late, moment)
         if late and added:
             skipped += added
             log.warning(
@@ -160,7 +160,7 @@ def _minutes(delta: timedelta) -> str:
     return f"{int(delta.total_seconds() // 60)} min"
 
 
-async def _queue_slot(session: AsyncSession, slot: Slot, late: bool) -> int:
+async def _queue_slot(session: AsyncSession, slot: Slot, late: bool, moment: datetime) -> int:
     statement = (
         select(Enrolment.id, Enrolment.resident_id, Enrolment.name)
         .join(Resident, col(Resident.id) == col(Enrolment.resident_id))
@@ -192,4 +192,5 @@ async def _queue_slot(session: AsyncSession, slot: Slot, late: bool) -> int:
             )
             for enrolment_id, resident_id, name in people
         ],
+        moment,
     )

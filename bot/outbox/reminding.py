@@ -16,10 +16,10 @@ from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.clock import now
 from bot.desk import Desk
 from bot.outbox import reminders
 from bot.outbox.sender import OutboxSender
-from db.models import now
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ class Reminders:
         self._arm(CHECK_NOW, timedelta(0))
 
     def _arm(self, job_id: str, wait: timedelta) -> None:
-        # The wait is measured on the services' clock but slept on the real one.
+        # The wait is measured on the services' clock, but APScheduler sleeps on the wall clock.
         self.scheduler.add_job(
             self.check,
             "date",

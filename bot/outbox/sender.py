@@ -32,7 +32,10 @@ IDLE_CHECK = 60.0  # seconds: how often the outbox is looked at when nobody says
 
 
 class Pacer:
-    """Spaces events evenly: at most `per_second`, with no bursts."""
+    """Spaces events evenly: at most `per_second`, with no bursts.
+
+    It paces real sends, so it reads real time (time.monotonic), not the services' clock.
+    """
 
     def __init__(self, per_second: float) -> None:
         self.interval = 1.0 / per_second

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from db.models import Outbox, OutboxKind, OutboxStatus, Resident, now
+from db.models import Outbox, OutboxKind, OutboxStatus, Resident
 from db.session import insert_or_ignore
 
 
@@ -27,11 +27,11 @@ class Message:
     status: OutboxStatus = OutboxStatus.QUEUED
 
 
-async def queue(session: AsyncSession, messages: Sequence[Message]) -> int:
-    """Add the messages whose key is new; how many were added."""
+async def queue(session: AsyncSession, messages: Sequence[Message], moment: datetime) -> int:
+    """Add the messages whose key is new, as queued at `moment`; how many were added."""
     if not messages:
         return 0
-    moment = now()
+    moment = moment.astimezone(UTC)  # stored as UTC: SQLite would keep a local time as it is
     rows = [
         {
             "key": message.key,

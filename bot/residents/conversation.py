@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import delete
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import i18n
+from bot.clock import Clock, now
 from bot.config import Settings
-from db.models import Intake, Resident, SeenUpdate, now
+from db.models import Intake, Resident, SeenUpdate
 from db.session import Sessions, insert_or_ignore
 
 SEEN_KEPT_FOR = timedelta(days=2)  # a re-delivery comes within seconds or hours, not days
@@ -35,7 +36,7 @@ class Conversation:
     sender: Sender
     resident: Resident | None
     intake: Intake | None  # the intake being answered, loaded with the resident
-    clock: Callable[[], datetime] = field(default=now)
+    clock: Clock = field(default=now)  # the desk's clock: what time it is for the services
 
     @property
     def language(self) -> str:
@@ -61,7 +62,7 @@ async def conversation(
     settings: Settings,
     sender: Sender,
     update_key: str | None,
-    clock: Callable[[], datetime] = now,
+    clock: Clock = now,
 ) -> AsyncIterator[Conversation | None]:
     """Open a transaction for one event; yields None when the event was already handled.
 
@@ -88,6 +89,7 @@ async def conversation(
 
 async def first_delivery(session: AsyncSession, sender: Sender, update_key: str) -> bool:
     """Remember an update; False when it was handled before (Telegram delivered it again)."""
+    # The wall clock: Telegram delivers again on real time, whatever the services' clock says.
     statement = insert_or_ignore(session, SeenUpdate).values(
         channel=sender.channel, update_key=update_key, seen_at=now()
     )
@@ -100,7 +102,7 @@ async def first_delivery(session: AsyncSession, sender: Sender, update_key: str)
 async def forget_old_updates(sessions: Sessions) -> None:
     """Drop the memory of updates too old to be delivered again."""
     async with sessions() as session, session.begin():
-        cutoff = now() - SEEN_KEPT_FOR
+        cutoff = now() - SEEN_KEPT_FOR  # the wall clock, as first_delivery's seen_at
         await session.exec(delete(SeenUpdate).where(col(SeenUpdate.seen_at) < cutoff))
 
 

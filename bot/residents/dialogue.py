@@ -228,7 +228,9 @@ async def _relay(convo: Conversation) -> Response | None:
     case = await casework.open_case_of(convo.session, convo.resident)
     if case is None:
         return None
-    await casework.message_passed(convo.session, case, None, from_resident=True)
+    await casework.message_passed(
+        convo.session, case, None, from_resident=True, moment=convo.clock()
+    )
     sent = _("✓ Sent to the volunteer following your request {number}.").format(
         number=isolate(case.number)
     )
@@ -371,7 +373,7 @@ async def _erase(convo: Conversation, answer: str) -> Response:
         )
     if answer != "yes":
         return _stale(await next_prompt(convo))
-    await privacy.erase(convo.session, convo.resident)
+    await privacy.erase(convo.session, convo.resident, convo.clock())
     convo.resident = None
     convo.intake = None
     # Their places in activities may have gone to people on the waiting list, who are told.

@@ -15,11 +15,12 @@ from bot import i18n
 from bot.activities import enrolments
 from bot.buttons import EraseData, GiveConsent
 from bot.cases.opening import STATUS_LABELS, cases_of
+from bot.clock import now
 from bot.i18n import _, isolate
 from bot.intake.flows import FLOWS
 from bot.intake.questions import answer_lines
 from bot.outgoing import Attachment, Button, Reply
-from db.models import Activity, Case, CaseEvent, Consent, Enrolment, Intake, Resident, now
+from db.models import Activity, Case, CaseEvent, Consent, Enrolment, Intake, Resident
 
 # Bump when the text of the privacy notice changes in substance: consents record it.
 NOTICE_VERSION = "2026-11"
@@ -197,8 +198,12 @@ def ask_erase() -> Reply:
     )
 
 
-async def erase(session: AsyncSession, resident: Resident) -> None:
-    """Erase the resident; their cases stay for statistics without any personal field."""
+async def erase(session: AsyncSession, resident: Resident, moment: datetime | None = None) -> None:
+    """Erase the resident; their cases stay for statistics without any personal field.
+
+    `moment` comes from the conversation's clock; without it (older callers), the wall clock.
+    """
+    moment = moment or now()
     theirs = select(Case.id).where(col(Case.resident_id) == resident.id)
     # Volunteers' notes are about the resident: they go too; who did what, when, stays.
     await session.exec(
@@ -207,11 +212,11 @@ async def erase(session: AsyncSession, resident: Resident) -> None:
     await session.exec(
         update(Case)
         .where(col(Case.resident_id) == resident.id)
-        .values(resident_id=None, details={}, erased_at=now())
+        .values(resident_id=None, details={}, erased_at=moment)
     )
     # Their places go to whoever waits for them; the rest of their rows go with them.
     for enrolment in await enrolments.of_resident(session, resident):
-        await enrolments.leave(session, enrolment, now())
+        await enrolments.leave(session, enrolment, moment)
     await session.exec(delete(Intake).where(col(Intake.resident_id) == resident.id))
     await session.exec(delete(Consent).where(col(Consent.resident_id) == resident.id))
     await session.delete(resident)

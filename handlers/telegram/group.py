@@ -25,7 +25,7 @@ from bot.channel import Outcome
 from bot.desk import Desk
 from bot.i18n import _
 from bot.outgoing import RetiredCard
-from db.models import Case, now
+from db.models import Case
 from handlers.telegram.context import Context, desk
 from handlers.telegram.render import markup
 
@@ -73,7 +73,7 @@ async def retire_card(bot: Bot, services: Desk, retired: RetiredCard) -> None:
     if case is None:
         return
     with i18n.locale(services.settings.default_language):
-        text = claims.card(case, now()).text + "\n\n" + _(retired.reason)
+        text = claims.card(case, services.clock()).text + "\n\n" + _(retired.reason)
     with contextlib.suppress(BadRequest, Forbidden):  # too old to edit: the new card says it
         await bot.edit_message_text(text, chat_id=retired.chat_id, message_id=retired.message_id)
 
@@ -90,7 +90,7 @@ async def _post_card(bot: Bot, services: Desk, case_id: int, chat_id: int) -> No
     if case is None:
         return
     with i18n.locale(services.settings.default_language):
-        reply = claims.card(case, now())
+        reply = claims.card(case, services.clock())
     try:
         message = await bot.send_message(chat_id, reply.text, reply_markup=markup(reply))
     except ChatMigrated as moved:

@@ -33,7 +33,7 @@ def schedule_nudges(scheduler: AsyncIOScheduler, bot: Bot, services: Desk) -> No
 
 
 async def send_nudges(bot: Bot, services: Desk) -> None:
-    retired = await nudging.send_due(services, now())
+    retired = await nudging.send_due(services, services.clock())
     for card in retired:
         await retire_card(bot, services, card)
     if retired:

@@ -233,6 +233,7 @@ async def test_the_bot_offers_the_group_that_fits_the_age(
         await ada.hears("Open this file to add Doposcuola medie to your calendar")
         calendar = await ada.hears_file("activity-2.ics")
         assert b"RRULE:FREQ=WEEKLY" in calendar and b"TZID=Europe/Rome" in calendar
+        assert b"DTSTAMP:20270104T090000Z" in calendar  # made at the bot's clock's time
 
         # A forged press on someone else's place, or on nothing, changes nothing.
         await ada.presses_data("a:leave:999")
@@ -364,8 +365,12 @@ async def test_cancelling_a_date_tells_everyone_with_a_place(
         async with sessions() as session, session.begin():
             activity = await session.get(Activity, 1)
             assert activity is not None
-            told = await enrolments.cancel_occurrence(session, activity, at("2027-01-12T16:30"))
+            occurrence = at("2027-01-12T16:30")
+            told = await enrolments.cancel_occurrence(session, activity, occurrence, clock())
         assert told == 2
+        async with sessions() as session:
+            queued = (await session.exec(select(Outbox.created_at))).all()
+        assert {i18n.aware(stamp) for stamp in queued} == {clock()}  # queued at the clock's time
         application.bot_data.outbox.wake()
         await ada.hears("Doposcuola 8-10 anni on Tuesday, January 12, 2027", "cancelled")
         await ali.hears(TITLE, "12 يناير 2027")

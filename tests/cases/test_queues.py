@@ -11,6 +11,7 @@ from sqlmodel import select
 from bot.cases import claims, queues
 from bot.cases.claims import Claim
 from bot.cases.routing import QueueSettings, Route, choose_queue
+from bot.clock import now
 from bot.config import Settings
 from bot.i18n import FSI, PDI
 from db.models import Case, CaseEvent, CaseKind, Queue, Resident, Volunteer
@@ -269,7 +270,7 @@ async def test_fifty_concurrent_claims_have_exactly_one_winner(
         async with sessions() as session, session.begin():
             volunteer = await session.get(Volunteer, user_id)
             assert volunteer is not None
-            return (await claims.claim_case(session, 1, volunteer, cap=5)).claim
+            return (await claims.claim_case(session, 1, volunteer, cap=5, moment=now())).claim
 
     results = await asyncio.gather(*(claim(7000 + i) for i in range(50)))
     assert results.count(Claim.WON) == 1
@@ -282,7 +283,7 @@ async def test_fifty_concurrent_claims_have_exactly_one_winner(
 async def test_queues_from_the_config_are_known_at_start(settings: Settings, sessions) -> None:
     configured = Settings(queues=QUEUES)
     async with sessions() as session, session.begin():
-        await queues.sync_from_config(session, configured)
+        await queues.sync_from_config(session, configured, now())
     async with sessions() as session:
         names = await queues.known_queues(session, configured)
     assert names == ["housing", "food"]
