@@ -20,8 +20,8 @@ from bot.desk import Desk
 from bot.i18n import _
 from bot.outbox.reminding import Reminders
 from bot.outbox.sender import OutboxSender
+from bot.residents.commands import COMMANDS
 from bot.residents.conversation import forget_old_updates
-from bot.residents.dialogue import COMMANDS
 from db.session import create_engine, session_factory
 from handlers.telegram import errors, group, nudging, organiser, resident, volunteer
 from handlers.telegram.channel import TelegramChannel

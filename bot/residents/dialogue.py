@@ -1,4 +1,5 @@
-"""The resident's side of the help desk: language, consent, the intake, status, data rights."""
+"""The resident's side of the help desk: starting, the language, the consent, the intake, and
+what their buttons and typed answers mean."""
 
 from __future__ import annotations
 
@@ -7,69 +8,16 @@ from bot.activities import agenda, signup
 from bot.buttons import Agenda, ChooseLanguage, EraseData, GiveConsent, IntakePress, Rsvp, StartFlow
 from bot.cases import casework
 from bot.cases import opening as cases
-from bot.i18n import N_, _, isolate, ngettext
+from bot.i18n import _, isolate
 from bot.intake import engine as intake
 from bot.intake import questions
 from bot.intake.engine import Outcome
 from bot.intake.flows import FLOWS
-from bot.outgoing import Button, Reply, Response
-from bot.residents import privacy
+from bot.outgoing import Reply, Response
+from bot.residents import commands, privacy
 from bot.residents.conversation import Conversation
+from bot.residents.prompts import language_picker, menu, next_prompt, stale
 from db.models import Intake
-
-# The resident's commands, for /help and for the menu Telegram shows next to the text box.
-COMMANDS = (
-    ("start", N_("Begin, or continue where you left off")),
-    ("status", N_("See your requests")),
-    ("activities", N_("See activities and sign up")),
-    ("language", N_("Change language")),
-    ("cancel", N_("Stop filling in your request")),
-    ("mydata", N_("See everything we keep about you")),
-    ("delete", N_("Delete your data")),
-    ("stop", N_("Stop reminders and notices")),
-    ("help", N_("What this bot does")),
-)
-
-
-async def next_prompt(convo: Conversation) -> Reply:
-    """What the resident has to do next, wherever they left off."""
-    resident = convo.resident
-    if resident is None or resident.language is None:
-        return language_picker(convo)
-    if not await privacy.has_consented(convo.session, resident):
-        return privacy.notice()
-    current = convo.intake
-    if current is not None:
-        return questions.render(current)
-    if resident.signup is not None:
-        question = await signup.current_question(convo)
-        if question is not None:
-            return question
-    return menu()
-
-
-def language_picker(convo: Conversation) -> Reply:
-    chosen = convo.resident.language if convo.resident else None
-    buttons = tuple(
-        (
-            Button(
-                ("✓ " if code == chosen else "") + i18n.language_name(code),
-                ChooseLanguage(code).pack(),
-            ),
-        )
-        for code in convo.settings.languages
-    )
-    return Reply(_("Hello! Which language do you want to use?"), buttons)
-
-
-def menu() -> Reply:
-    return Reply(
-        _("What do you need help with?"),
-        tuple(
-            (Button(f"{i}. {_(flow.title)}", StartFlow(flow.key).pack()),)
-            for i, flow in enumerate(FLOWS.values(), 1)
-        ),
-    )
 
 
 async def start(convo: Conversation) -> Response:
@@ -97,7 +45,7 @@ async def press(convo: Conversation, data: str) -> Response:
     if isinstance(pressed, ChooseLanguage):
         return await _set_language(convo, pressed.code)
     if convo.resident is None:
-        return _stale(Reply(_("Please send /start to begin.")))
+        return stale(Reply(_("Please send /start to begin.")))
     match pressed:
         case GiveConsent(version=version, answer=answer):
             return await _consent(convo, version, answer)
@@ -106,12 +54,12 @@ async def press(convo: Conversation, data: str) -> Response:
         case IntakePress():
             return await _intake_press(convo, pressed)
         case EraseData(answer=answer):
-            return await _erase(convo, answer)
+            return await commands.erase(convo, answer)
         case Agenda():
             return await _activity_press(convo, pressed)
         case Rsvp():
-            return await agenda.rsvp(convo, pressed) or _stale(await next_prompt(convo))
-    return _stale(await next_prompt(convo))
+            return await agenda.rsvp(convo, pressed) or stale(await next_prompt(convo))
+    return stale(await next_prompt(convo))
 
 
 async def _activity_press(convo: Conversation, pressed: Agenda) -> Response:
@@ -139,18 +87,12 @@ async def _activity_press(convo: Conversation, pressed: Agenda) -> Response:
         if not await privacy.has_consented(convo.session, convo.resident):
             return Response().say(privacy.notice())
         return await signup.begin(convo, activity)
-    return _stale(await agenda.listing(convo))
-
-
-def _stale(prompt: Reply) -> Response:
-    return Response(
-        replies=[prompt], notice=_("This button is no longer active."), close_buttons=True
-    )
+    return stale(await agenda.listing(convo))
 
 
 async def _set_language(convo: Conversation, code: str) -> Response:
     if code not in convo.settings.languages:
-        return _stale(await next_prompt(convo))
+        return stale(await next_prompt(convo))
     resident = await convo.ensure_resident()
     resident.language = code
     with i18n.locale(code):
@@ -162,9 +104,9 @@ async def _consent(convo: Conversation, version: str, answer: str) -> Response:
     resident = convo.resident
     assert resident is not None
     if version != privacy.NOTICE_VERSION:
-        return _stale(await next_prompt(convo))
+        return stale(await next_prompt(convo))
     if await privacy.has_consented(convo.session, resident):
-        return _stale(await next_prompt(convo))
+        return stale(await next_prompt(convo))
     privacy.record_consent(convo.session, resident, accepted=answer == "yes")
     if answer == "no":
         return Response(chosen=_("No, thank you"), close_buttons=True).say(
@@ -184,7 +126,7 @@ async def _start_flow(convo: Conversation, key: str) -> Response:
     flow = FLOWS.get(key)
     ready = await privacy.has_consented(convo.session, resident)
     if flow is None or not ready or convo.intake is not None:
-        return _stale(await next_prompt(convo))
+        return stale(await next_prompt(convo))
     assert resident.id is not None
     current = Intake(resident_id=resident.id, flow=flow.key)
     convo.session.add(current)
@@ -196,7 +138,7 @@ async def _intake_press(convo: Conversation, pressed: IntakePress) -> Response:
     assert convo.resident is not None
     current = convo.intake
     if current is None:
-        return _stale(await next_prompt(convo))
+        return stale(await next_prompt(convo))
     result = intake.press(current, pressed.revision, pressed.token)
     return await _after(convo, current, result)
 
@@ -260,7 +202,7 @@ async def _after(convo: Conversation, current: Intake, result: intake.Result) ->
     assert resident is not None
     response = Response(chosen=result.chosen)
     if result.outcome is Outcome.STALE:
-        return _stale(await next_prompt(convo))
+        return stale(await next_prompt(convo))
     if result.outcome is Outcome.INVALID:
         assert result.error is not None and result.reply is not None
         return response.say(Reply(result.error), result.reply)
@@ -305,84 +247,3 @@ async def cancel(convo: Conversation) -> Response:
     if current is None:
         return Response().say(Reply(_("There is nothing to cancel.")))
     return await _after(convo, current, intake.press(current, current.revision, "cancel"))
-
-
-async def status(convo: Conversation) -> Response:
-    """/status: the resident's cases and where each one is."""
-    resident = convo.resident
-    found = await cases.cases_of(convo.session, resident) if resident else []
-    if not found:
-        return Response().say(Reply(_("You have no requests yet.")), await next_prompt(convo))
-    lines = [
-        ngettext("You have {count} request:", "You have {count} requests:", len(found)).format(
-            count=len(found)
-        )
-    ]
-    for case in found:
-        lines.append(
-            _("• {number} · {kind} · {status} · sent on {date}").format(
-                number=isolate(case.number),
-                kind=_(FLOWS[case.kind].title),
-                status=_(cases.STATUS_LABELS.get(case.status, case.status)),
-                date=i18n.format_day(i18n.local_date(case.created_at, convo.settings.timezone)),
-            )
-        )
-    return Response().say(Reply("\n".join(lines)))
-
-
-def help_text() -> Reply:
-    return Reply(
-        "\n".join(
-            [
-                _("This is the help desk of the neighbourhood's mutual-aid space."),
-                _("Answer a few questions and a volunteer will write to you here."),
-                "",
-                *(f"/{name} – {_(description)}" for name, description in COMMANDS),
-            ]
-        )
-    )
-
-
-async def help_command(convo: Conversation) -> Response:
-    return Response().say(help_text())
-
-
-async def unknown_command(convo: Conversation) -> Response:
-    return Response().say(Reply(_("I don't know that command.")), help_text())
-
-
-async def my_data(convo: Conversation) -> Response:
-    if convo.resident is None:
-        return Response().say(Reply(_("We keep nothing about you.")))
-    return Response().say(
-        await privacy.export(convo.session, convo.resident, convo.settings.timezone)
-    )
-
-
-async def delete_request(convo: Conversation) -> Response:
-    if convo.resident is None:
-        return Response().say(Reply(_("We keep nothing about you.")))
-    return Response().say(privacy.ask_erase())
-
-
-async def _erase(convo: Conversation, answer: str) -> Response:
-    assert convo.resident is not None
-    if answer == "no":
-        return Response(chosen=_("No, keep it"), close_buttons=True).say(
-            Reply(_("Nothing was deleted.")), await next_prompt(convo)
-        )
-    if answer != "yes":
-        return _stale(await next_prompt(convo))
-    await privacy.erase(convo.session, convo.resident, convo.clock())
-    convo.resident = None
-    convo.intake = None
-    # Their places in activities may have gone to people on the waiting list, who are told.
-    done = Response(chosen=_("Yes, delete my data"), close_buttons=True, outbox_news=True)
-    return done.say(
-        Reply(
-            _(
-                "Done: everything we kept about you has been deleted. If you need us again, "
-                "send /start."
-            )
-        )
-    )

@@ -16,7 +16,7 @@ from telegram.ext import (
 
 from bot.activities import agenda
 from bot.outgoing import Response
-from bot.residents import dialogue
+from bot.residents import commands, dialogue
 from bot.residents.conversation import Conversation, conversation
 from handlers.telegram.context import Context, desk, sender_of, wake_outbox
 from handlers.telegram.group import post_pending_cards
@@ -99,23 +99,23 @@ async def after(context: Context, response: Response) -> None:
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     """Add the resident handlers, most specific first."""
-    commands: dict[str, Intent] = {
+    intents: dict[str, Intent] = {
         "start": dialogue.start,
         "language": dialogue.choose_language,
-        "help": dialogue.help_command,
-        "status": dialogue.status,
+        "help": commands.help_command,
+        "status": commands.status,
         "activities": agenda.activities_command,
         "stop": agenda.stop,
         "cancel": dialogue.cancel,
-        "mydata": dialogue.my_data,
-        "delete": dialogue.delete_request,
+        "mydata": commands.my_data,
+        "delete": commands.delete_request,
     }
-    for name, intent in commands.items():
+    for name, intent in intents.items():
         application.add_handler(
             CommandHandler(name, command(intent), filters=PRIVATE & NEW_MESSAGE)
         )
     application.add_handler(
-        MessageHandler(PRIVATE & NEW_MESSAGE & filters.COMMAND, command(dialogue.unknown_command))
+        MessageHandler(PRIVATE & NEW_MESSAGE & filters.COMMAND, command(commands.unknown_command))
     )
     application.add_handler(MessageHandler(PRIVATE & NEW_MESSAGE & filters.TEXT, on_text))
     application.add_handler(MessageHandler(PRIVATE & NEW_MESSAGE, command(dialogue.unsupported)))
