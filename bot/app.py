@@ -6,6 +6,7 @@ import logging
 from collections.abc import Mapping
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from starlette.applications import Starlette
 from telegram import Bot, BotCommand, BotCommandScopeChat
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
@@ -18,6 +19,7 @@ from bot.clock import Clock, now
 from bot.config import Settings
 from bot.desk import Desk
 from bot.i18n import _
+from bot.metrics import Metrics
 from bot.outbox.reminding import Reminders
 from bot.outbox.sender import OutboxSender
 from bot.residents.commands import COMMANDS
@@ -29,6 +31,7 @@ from handlers.telegram.context import CONTEXT_TYPES, Wiring
 from handlers.telegram.membership import Membership
 from handlers.telegram.ordering import PerChatOrder
 from handlers.telegram.request import AiohttpRequest
+from handlers.web.server import web_app
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +62,7 @@ def build_application(
     `clock` is the services' one clock (see bot.clock); tests pass one they can move.
     `channels` are the residents' channels other than Telegram (WhatsApp, the demo's page).
     """
+    metrics = Metrics()
     application = (
         ApplicationBuilder()
         .token(settings.require_token())
@@ -69,7 +73,7 @@ def build_application(
         .get_updates_request(AiohttpRequest(connection_pool_size=1))
         .rate_limiter(replies_rate_limiter())
         .context_types(CONTEXT_TYPES)
-        .concurrent_updates(PerChatOrder())
+        .concurrent_updates(PerChatOrder(metrics))
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
@@ -82,7 +86,14 @@ def build_application(
     roster = Membership(application.bot)
     wiring: Wiring = application.bot_data
     wiring.desk = Desk(
-        settings, engine, sessions, residents_channels, staff=telegram, roster=roster, clock=clock
+        settings,
+        engine,
+        sessions,
+        residents_channels,
+        staff=telegram,
+        roster=roster,
+        metrics=metrics,
+        clock=clock,
     )
     group.register(application)
     volunteer.register(application)
@@ -90,6 +101,14 @@ def build_application(
     resident.register(application)
     application.add_error_handler(errors.on_error)
     return application
+
+
+def build_server(
+    settings: Settings, clock: Clock = now, channels: Mapping[str, Channel] | None = None
+) -> Starlette:
+    """`helpdesk serve`'s ASGI app: the same application, fed by webhooks instead of polling."""
+    application = build_application(settings, clock, channels)
+    return web_app(application, settings.require_webhook_secret(), settings.public_url)
 
 
 async def _post_init(application: Application) -> None:  # type: ignore[type-arg]

@@ -23,6 +23,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="helpdesk", description="Sportello, the help desk bot")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="run the Telegram bot with long polling")
+    serving = commands.add_parser("serve", help="serve the webhooks, /healthz and /metrics")
+    serving.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serving.add_argument("--port", type=int, default=8080, help="port to listen on")
     database = commands.add_parser("db", help="manage the database")
     database.add_argument("action", choices=["upgrade"], help="apply pending migrations")
     activities = commands.add_parser("activities", help="the space's activities")
@@ -42,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if arguments.command == "activities":
             return asyncio.run(activity_command(settings, arguments))
+        if arguments.command == "serve":
+            return serve(settings, arguments.host, arguments.port)
         return run(settings)
     except ConfigError as error:
         print(f"helpdesk: {error}", file=sys.stderr)
@@ -93,15 +98,36 @@ def run(settings: Settings) -> int:
     from bot.app import build_application  # the Telegram stack, only for the commands using it
 
     settings.require_token()
+    _prepare(settings)
+    application = build_application(settings)
+    _tune_garbage_collector()
+    application.run_polling(allowed_updates=["message", "callback_query", "my_chat_member"])
+    return 0
+
+
+def serve(settings: Settings, host: str, port: int) -> int:
+    """The ASGI server until interrupted: Telegram's webhook, /healthz and /metrics."""
+    import uvicorn
+
+    from bot.app import build_server
+
+    settings.require_token()
+    settings.require_webhook_secret()
+    _prepare(settings)
+    app = build_server(settings)
+    print(f"helpdesk serve: listening on http://{host}:{port} (POST /telegram, /healthz, /metrics)")
+    _tune_garbage_collector()
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    return 0
+
+
+def _prepare(settings: Settings) -> None:
+    """Bring SQLite up to date (PostgreSQL must be already), and check the token with Telegram."""
     if settings.database_url.startswith("sqlite"):
         asyncio.run(migrate.upgrade(settings.database_url))
     else:
         asyncio.run(migrate.ensure_current(settings.database_url))
     asyncio.run(_check_bot_api(settings))
-    application = build_application(settings)
-    _tune_garbage_collector()
-    application.run_polling(allowed_updates=["message", "callback_query", "my_chat_member"])
-    return 0
 
 
 async def _check_bot_api(settings: Settings) -> None:

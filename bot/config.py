@@ -19,6 +19,7 @@ DEFAULT_API_URL = "https://api.telegram.org/bot"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///helpdesk.db"
 DEFAULT_CONFIG = "helpdesk.toml"
 DEFAULT_LANGUAGES = ("it", "en", "ar")
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 _KNOWN_KEYS = {
     "timezone",
@@ -44,6 +45,8 @@ class ConfigError(Exception):
 class Settings:
     token: str | None = None
     api_url: str = DEFAULT_API_URL
+    webhook_secret: str | None = None  # what Telegram must send with every webhook call
+    public_url: str | None = None  # where Telegram reaches `helpdesk serve`, if it registers
     database_url: str = DEFAULT_DATABASE_URL
     config_path: Path = Path(DEFAULT_CONFIG)
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Rome"))
@@ -77,6 +80,15 @@ class Settings:
             )
         return self.token
 
+    def require_webhook_secret(self) -> str:
+        # Telegram allows 1-256 characters of A-Z, a-z, 0-9, _ and -.
+        if not self.webhook_secret or not WEBHOOK_SECRET.fullmatch(self.webhook_secret):
+            raise ConfigError(
+                "TELEGRAM_WEBHOOK_SECRET is not set (or not 1-256 letters, digits, _ or -): "
+                "helpdesk serve refuses Telegram's webhook without it"
+            )
+        return self.webhook_secret
+
 
 def load(environ: Mapping[str, str] | None = None) -> Settings:
     """Read the settings: environment variables first, then the config file if it exists."""
@@ -88,6 +100,8 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
     return Settings(
         token=env.get("TELEGRAM_BOT_TOKEN") or None,
         api_url=env.get("TELEGRAM_API_URL") or DEFAULT_API_URL,
+        webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET") or None,
+        public_url=(env.get("PUBLIC_URL") or "").rstrip("/") or None,
         database_url=env.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
         config_path=path,
         **_file_settings(table, path),

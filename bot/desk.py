@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.channel import Channel, Roster
 from bot.clock import Clock, now
 from bot.config import Settings
+from bot.metrics import Metrics
 from db.session import Sessions
 
 
@@ -25,6 +26,8 @@ class Desk:
     staff: Channel
     # Who belongs to each queue's group.
     roster: Roster
+    # What /metrics shows.
+    metrics: Metrics = field(default_factory=Metrics)
     # Cards are posted by one task at a time, so that no card is ever posted twice.
     posting: asyncio.Lock = field(default_factory=asyncio.Lock)
     # The one clock of the services (see bot.clock); tests pass one they move instead of waiting.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Insert, event, make_url
+from sqlalchemy import Insert, event, make_url, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -56,3 +56,13 @@ def insert_or_ignore(session: AsyncSession, table: type[SQLModel]) -> Insert:
 
 def session_factory(engine: AsyncEngine) -> Sessions:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+async def database_answers(engine: AsyncEngine) -> bool:
+    """Whether the database answers a trivial query now (for /healthz)."""
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except Exception:  # any failure means: not healthy
+        return False
+    return True

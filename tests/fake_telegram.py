@@ -223,6 +223,10 @@ class FakeBotAPI:
         self.incoming: dict[tuple[int, int], JSON] = {}  # messages users sent, by (chat, id)
         self.rejected_429 = 0
         self.webhook_url = ""
+        self.webhook_secret = ""
+        # (update id, HTTP status or 0 for no answer) of every webhook call, in order.
+        self.webhook_calls: list[tuple[int, int]] = []
+        self._webhook_task: asyncio.Task[None] | None = None
         self.commands: dict[tuple[str, str], list[JSON]] = {}
         self.blocked: set[int] = set()
         self.migrated: dict[int, int] = {}
@@ -271,6 +275,11 @@ class FakeBotAPI:
     async def stop(self) -> None:
         self._closing = True
         self._notify()  # pending getUpdates return [] at once instead of running out the clock
+        if self._webhook_task is not None:
+            self._webhook_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._webhook_task
+            self._webhook_task = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -766,13 +775,40 @@ class FakeBotAPI:
 
     def _m_deleteWebhook(self, p: JSON) -> bool:
         self.webhook_url = ""
+        self._notify()  # the delivery loop sees it and ends
         if p.get("drop_pending_updates"):
             self._pending.clear()
         return True
 
     def _m_setWebhook(self, p: JSON) -> bool:
         self.webhook_url = str(p["url"])
+        self.webhook_secret = str(p.get("secret_token") or "")
+        if self._webhook_task is None or self._webhook_task.done():
+            self._webhook_task = asyncio.create_task(self._deliver_by_webhook())
         return True
+
+    async def _deliver_by_webhook(self) -> None:
+        """Post pending updates to the webhook one at a time, as Telegram does: an update counts
+        as delivered only when the bot answers 2xx; otherwise it is posted again a little later."""
+        import aiohttp
+
+        headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook_secret}
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as client:
+            while self.webhook_url and not self._closing:
+                update = await self._wait(lambda: self._pending[0] if self._pending else None, 0.2)
+                if update is None or not self.webhook_url:
+                    continue
+                try:
+                    async with client.post(self.webhook_url, json=update, headers=headers) as got:
+                        status = got.status
+                except (aiohttp.ClientError, TimeoutError):
+                    status = 0
+                self.webhook_calls.append((int(update["update_id"]), status))
+                if 200 <= status < 300:
+                    self._pending = [u for u in self._pending if u is not update]
+                    self._notify()
+                else:
+                    await asyncio.sleep(0.05)
 
     def _m_getWebhookInfo(self, p: JSON) -> JSON:
         return {

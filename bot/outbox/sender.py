@@ -20,13 +20,14 @@ from bot.desk import Desk
 from bot.outbox import notices
 from bot.outbox import store as outbox
 from bot.outgoing import Reply
-from db.models import Activity, OutboxStatus
+from db.models import Activity, OutboxKind, OutboxStatus
 
 log = logging.getLogger(__name__)
 
 # Each channel says its own pace (Channel.per_second); answers to residents are paced apart.
 IN_FLIGHT = 16  # messages on their way at once: enough to keep the pace over a slow network
 BATCH = 200  # queued messages read from the database at a time
+_REMINDER_RESULTS = (OutboxStatus.SENT, OutboxStatus.SKIPPED)  # as /metrics counts reminders
 RETRIES = 3  # tries of one message that the platform answers with "too many requests"
 IDLE_CHECK = 60.0  # seconds: how often the outbox is looked at when nobody says it has news
 
@@ -148,6 +149,8 @@ class OutboxSender:
             status = OutboxStatus.SKIPPED if reply is None else await self._send(item, reply)
         finally:
             self._in_flight.release()
+        metrics = self.services.metrics
+        metrics.sends.labels(item.channel, status or "retry").inc()
         if status is None:
             return  # left queued: tried again at the next look
         assert item.row.id is not None
@@ -155,6 +158,8 @@ class OutboxSender:
             await outbox.mark(session, item.row.id, status, self.services.clock())
             if status == OutboxStatus.BLOCKED:
                 await outbox.mark_unreachable(session, item.row.resident_id)
+        if item.row.kind == OutboxKind.REMINDER and status in _REMINDER_RESULTS:
+            metrics.reminders.labels(status).inc()
 
     async def _send(self, item: outbox.Queued, reply: Reply) -> OutboxStatus | None:
         """Send one message; its new status, or None to leave it queued for the next look."""
@@ -162,6 +167,7 @@ class OutboxSender:
         for _attempt in range(RETRIES):
             delivery = await channel.deliver(item.user_id, reply)
             if delivery.outcome is Outcome.RATE_LIMITED:
+                self.services.metrics.rate_limited.labels(item.channel).inc()
                 # The platform says to slow down: everything waits, then goes on at the pace,
                 # rather than all the messages held meanwhile leaving at once.
                 pacer.hold(delivery.retry_after)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -110,3 +110,9 @@ async def mark_unreachable(session: AsyncSession, resident_id: int) -> None:
     await session.exec(
         update(Resident).where(col(Resident.id) == resident_id).values(reachable=False)
     )
+
+
+async def count_queued(session: AsyncSession) -> int:
+    """How many messages wait to be sent (for /metrics)."""
+    statement = select(func.count()).select_from(Outbox).where(Outbox.status == OutboxStatus.QUEUED)
+    return int((await session.exec(statement)).one())

@@ -99,6 +99,18 @@ async def first_delivery(session: AsyncSession, sender: Sender, update_key: str)
     return bool(result.rowcount == 1)
 
 
+async def handled_before(sessions: Sessions, channel: str, update_key: str) -> bool:
+    """Whether an update was handled already (a webhook delivers again when unsure)."""
+    async with sessions() as session:
+        return await session.get(SeenUpdate, (channel, update_key)) is not None
+
+
+async def mark_handled(sessions: Sessions, channel: str, update_key: str) -> None:
+    """Record an update once it is handled, for updates no conversation recorded itself."""
+    async with sessions() as session, session.begin():
+        await first_delivery(session, Sender(channel, update_key, None), update_key)
+
+
 async def forget_old_updates(sessions: Sessions) -> None:
     """Drop the memory of updates too old to be delivered again."""
     async with sessions() as session, session.begin():

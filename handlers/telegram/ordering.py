@@ -3,22 +3,35 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable
 from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+from bot.metrics import Metrics
+
 
 class PerChatOrder(BaseUpdateProcessor):
     """Lets one resident's slow reply not hold up everyone else, without ever letting a
     resident's second message overtake the first (their answers must apply in order)."""
 
-    def __init__(self, max_concurrent_updates: int = 8) -> None:
+    def __init__(self, metrics: Metrics | None = None, max_concurrent_updates: int = 8) -> None:
         super().__init__(max_concurrent_updates)
         self._chats: dict[int, tuple[asyncio.Lock, int]] = {}  # lock, updates holding or waiting
+        self._metrics = metrics
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        started = time.perf_counter()
+        try:
+            await self._in_order(update, coroutine)
+        finally:
+            if self._metrics is not None:
+                self._metrics.updates.labels(_kind_of(update), "telegram").inc()
+                self._metrics.latency.labels("telegram").observe(time.perf_counter() - started)
+
+    async def _in_order(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = _chat_of(update)
         lock, users = self._chats.get(key, (asyncio.Lock(), 0))
         self._chats[key] = (lock, users + 1)
@@ -37,6 +50,16 @@ class PerChatOrder(BaseUpdateProcessor):
 
     async def shutdown(self) -> None:
         """Nothing to free."""
+
+
+def _kind_of(update: object) -> str:
+    """What kind of update it is, as /metrics labels it."""
+    if not isinstance(update, Update):
+        return "other"
+    for kind in ("message", "edited_message", "callback_query", "my_chat_member"):
+        if getattr(update, kind) is not None:
+            return kind
+    return "other"
 
 
 def _chat_of(update: object) -> int:

@@ -1,0 +1,1 @@
+"""The web side: `helpdesk serve`'s ASGI app (the webhooks, /healthz, /metrics)."""

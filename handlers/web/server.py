@@ -1,0 +1,112 @@
+"""`helpdesk serve`: one ASGI app with Telegram's webhook, /healthz and /metrics.
+
+Each webhook call is answered only once its update's effects are committed: a crash before
+that leaves Telegram without its 200, and Telegram delivers the update again. One delivered
+twice is applied once (the update log), and one chat's updates stay in order (PerChatOrder).
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from prometheus_client import CONTENT_TYPE_LATEST
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+from telegram import Update
+from telegram.ext import Application
+
+from bot.outbox import store as outbox
+from bot.residents.conversation import handled_before, mark_handled
+from db.session import database_answers
+from handlers.telegram.context import Wiring
+
+log = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+
+
+def web_app(
+    application: Application,  # type: ignore[type-arg]
+    secret: str,
+    public_url: str | None = None,
+) -> Starlette:
+    """The app that runs `application` (started and stopped with the server) behind HTTP."""
+    wiring: Wiring = application.bot_data
+
+    async def telegram_webhook(request: Request) -> Response:
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), secret.encode()):
+            return PlainTextResponse("forbidden", status_code=403)
+        try:
+            data = await request.json()
+            if not isinstance(data, dict) or type(data.get("update_id")) is not int:
+                raise ValueError("no update id")
+            update = Update.de_json(data, application.bot)
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return PlainTextResponse("not an update", status_code=400)
+        sessions, key = wiring.desk.sessions, str(update.update_id)
+        if await handled_before(sessions, "telegram", key):
+            return PlainTextResponse("ok")  # delivered again: it was applied already
+        processing = application.process_update(update)
+        await application.update_processor.process_update(update, processing)
+        await mark_handled(sessions, "telegram", key)
+        return PlainTextResponse("ok")
+
+    async def healthz(request: Request) -> Response:
+        if await database_answers(wiring.desk.engine):
+            return JSONResponse({"status": "ok", "database": "ok"})
+        return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
+
+    async def metrics(request: Request) -> Response:
+        desk = wiring.desk
+        try:
+            async with desk.sessions() as session:
+                desk.metrics.outbox_depth.set(await outbox.count_queued(session))
+        except Exception as error:  # the database is away: the other figures still help
+            log.warning("outbox depth unknown: %s", type(error).__name__)
+        return Response(desk.metrics.text(), media_type=CONTENT_TYPE_LATEST)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with _running(application):
+            if public_url:
+                await application.bot.set_webhook(
+                    f"{public_url}/telegram", secret_token=secret, allowed_updates=ALLOWED_UPDATES
+                )
+                log.info("Telegram's webhook is registered at %s/telegram", public_url)
+            else:
+                log.info("PUBLIC_URL is not set: register the webhook at Telegram yourself")
+            yield
+
+    routes = [
+        Route("/telegram", telegram_webhook, methods=["POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+@asynccontextmanager
+async def _running(application: Application) -> AsyncIterator[None]:  # type: ignore[type-arg]
+    """What `run_polling` does around its loop, without polling: the same start and stop."""
+    await application.initialize()
+    try:
+        if application.post_init is not None:
+            await application.post_init(application)
+        await application.start()
+        try:
+            yield
+        finally:
+            await application.stop()
+            if application.post_stop is not None:
+                await application.post_stop(application)
+    finally:
+        await application.shutdown()
+        if application.post_shutdown is not None:
+            await application.post_shutdown(application)
