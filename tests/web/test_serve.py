@@ -22,6 +22,7 @@ from bot.app import build_server
 from bot.config import Settings
 from db.models import Resident, SeenUpdate
 from db.session import create_engine, database_answers
+from handlers.web import server as web_server
 from tests.fake_telegram import FakeBotAPI
 from tests.stories import consent_in_english
 from tests.transcript import Person
@@ -156,3 +157,26 @@ def test_serve_refuses_to_start_without_a_secret(
     assert "TELEGRAM_WEBHOOK_SECRET is not set" in capsys.readouterr().err
     monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", "spaces are not allowed")
     assert cli.main(["serve"]) == 2
+
+
+async def test_an_update_not_handled_is_delivered_again_and_applied_once(
+    telegram: FakeBotAPI, settings: Settings, sessions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database fails as the update arrives: no 200, so Telegram tries again later."""
+    real = web_server.handled_before
+    failures = iter([True])
+
+    async def failing_once(*args: Any) -> bool:
+        if next(failures, False):
+            raise OSError("the database is away")
+        return await real(*args)
+
+    monkeypatch.setattr(web_server, "handled_before", failing_once)
+    async with serving(settings):
+        ada = Person(telegram, 7005, "en")
+        ada.says("/start")
+        await ada.hears("Which language")
+        await telegram.assert_no_message(7005)
+    first, second = telegram.webhook_calls[0], telegram.webhook_calls[1]
+    assert first[0] == second[0] and (first[1], second[1]) == (500, 200)
+    assert await count(sessions, Resident) == 1
