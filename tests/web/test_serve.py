@@ -20,6 +20,7 @@ from sqlmodel import func, select
 from bot import cli
 from bot.app import build_server
 from bot.config import Settings
+from bot.residents.conversation import handled_before
 from db.models import Resident, SeenUpdate
 from db.session import create_engine, database_answers
 from handlers.web import server as web_server
@@ -163,7 +164,7 @@ async def test_an_update_not_handled_is_delivered_again_and_applied_once(
     telegram: FakeBotAPI, settings: Settings, sessions, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The database fails as the update arrives: no 200, so Telegram tries again later."""
-    real = web_server.handled_before
+    real = handled_before
     failures = iter([True])
 
     async def failing_once(*args: Any) -> bool:
