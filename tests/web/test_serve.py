@@ -24,6 +24,7 @@ from bot.residents.conversation import handled_before
 from db.models import Resident, SeenUpdate
 from db.session import create_engine, database_answers
 from handlers.web import server as web_server
+from tests.conftest import Bot
 from tests.fake_telegram import FakeBotAPI
 from tests.stories import consent_in_english
 from tests.transcript import Person
@@ -181,3 +182,15 @@ async def test_an_update_not_handled_is_delivered_again_and_applied_once(
     first, second = telegram.webhook_calls[0], telegram.webhook_calls[1]
     assert first[0] == second[0] and (first[1], second[1]) == (500, 200)
     assert await count(sessions, Resident) == 1
+
+
+async def test_run_removes_the_webhook_that_serve_registered(
+    telegram: FakeBotAPI, settings: Settings, bot: Bot
+) -> None:
+    async with serving(settings) as url:
+        assert telegram.webhook_url == f"{url}/telegram"
+    async with bot.running():
+        ada = Person(telegram, 7006, "en")
+        ada.says("/start")
+        await ada.hears("Which language")  # polled again
+    assert telegram.webhook_url == ""
