@@ -1,0 +1,1 @@
+"""The demo: the help desk with the seed organisations' queues, people and activities."""

@@ -1,0 +1,199 @@
+"""What the demo starts with, after the organisations it was made for: two queues of volunteers
+("Sportello casa" and "Spesa solidale"), an organiser, their activities, and a few residents
+with requests in several languages and states, so that the queues and histories are not empty.
+
+The people are Telegram users of the demo's own emulated Bot API (ids no real user has).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.activities import schedule
+from bot.cases import casework, claims, queues
+from bot.cases.opening import open_case
+from bot.cases.routing import QueueSettings
+from bot.config import Settings
+from bot.residents import privacy
+from db.models import Case, CaseKind, Intake, Resident, Volunteer
+
+
+@dataclass(frozen=True)
+class Person:
+    user_id: int
+    name: str
+    language: str
+
+
+HOUSING_GROUP, FOOD_GROUP = -1001000000101, -1001000000102
+ORGANISER = Person(900001, "Giulia", "it")
+VOLUNTEERS = (
+    Person(900101, "Marco", "it"),
+    Person(900102, "Sara", "en"),
+    Person(900103, "Youssef", "ar"),
+)
+RESIDENTS = (
+    Person(910001, "Amina", "ar"),
+    Person(910002, "Rosa", "it"),
+    Person(910003, "John", "en"),
+    Person(910004, "Fatima", "ar"),
+)
+GROUP_TITLES = {HOUSING_GROUP: "Sportello casa", FOOD_GROUP: "Spesa solidale"}
+
+
+def demo_settings(settings: Settings) -> Settings:
+    """The deployment's settings with the demo's queues, organiser and Italian as the default."""
+    everyone = frozenset(person.user_id for person in VOLUNTEERS)
+    return replace(
+        settings,
+        default_language="it",
+        organisers=frozenset({ORGANISER.user_id}),
+        queues=(
+            QueueSettings("housing", HOUSING_GROUP, everyone),
+            QueueSettings("food", FOOD_GROUP, everyone),
+        ),
+    )
+
+
+def activities(first_monday: datetime) -> list[dict[str, Any]]:
+    """The spaces' activities, as an organiser's file would describe them."""
+
+    def at(days: int, hour: int, minute: int = 0) -> str:
+        moment = first_monday + timedelta(days=days)
+        return moment.replace(hour=hour, minute=minute).strftime("%Y-%m-%dT%H:%M")
+
+    return [
+        {
+            "kind": "homework",
+            "title": "Doposcuola 8-10 anni",
+            "place": "Via Stuparich 18, Milano",
+            "start": at(1, 16, 30),
+            "repeat": "weekly",
+            "duration_minutes": 90,
+            "capacity": 6,
+            "ages": [8, 10],
+            "description": "Compiti insieme, merenda compresa",
+            "translations": {"ar": {"title": "مساعدة في الواجبات المدرسية 8-10 سنوات"}},
+        },
+        {
+            "kind": "event",
+            "title": "Laboratorio di lettura per bambini",
+            "place": "Via Stuparich 18, Milano",
+            "start": at(5, 10, 30),
+            "repeat": "RRULE:FREQ=MONTHLY;BYDAY=1SA",
+            "duration_minutes": 60,
+            "capacity": 12,
+        },
+        {
+            "kind": "theatre",
+            "title": "Laboratorio di teatro",
+            "place": "Via Stuparich 18, Milano",
+            "start": at(3, 18, 0),
+            "repeat": "weekly",
+            "duration_minutes": 120,
+            "capacity": 15,
+        },
+        {
+            "kind": "event",
+            "title": "Festa di quartiere in cortile",
+            "place": "Via Stuparich 18, Milano",
+            "start": at(6, 16, 0),
+            "repeat": "RRULE:FREQ=MONTHLY;BYDAY=-1SU",
+            "duration_minutes": 180,
+        },
+        {
+            "kind": "meeting",
+            "title": "Riunione della rete del Laboratorio di quartiere",
+            "place": "Via Mompiani, Milano",
+            "start": at(2, 18, 30),
+            "repeat": "RRULE:FREQ=MONTHLY;BYDAY=2WE",
+            "duration_minutes": 90,
+        },
+    ]
+
+
+HOUSING = {
+    "situation": "eviction",
+    "household": 4,
+    "children": 2,
+    "district": "m6",
+    "erp": "yes",
+    "urgency": "days",
+    "contact_time": "afternoon",
+    "activities": "yes",
+}
+FOOD = {
+    "household": 3,
+    "children": 1,
+    "ages": [7],
+    "diet": ["halal"],
+    "district": "m6",
+    "urgency": "days",
+}
+
+
+async def seed(session: AsyncSession, settings: Settings, moment: datetime) -> None:
+    """Fill an empty database with the demo's queues, people, activities and requests."""
+    await queues.sync_from_config(session, settings, moment)
+    volunteers = [await _volunteer(session, person) for person in VOLUNTEERS]
+    first_monday = (moment - timedelta(days=moment.weekday())).replace(tzinfo=None)
+    await schedule.import_activities(session, activities(first_monday + timedelta(days=7)))
+    amina, rosa, john, fatima = [await _resident(session, person) for person in RESIDENTS]
+    # New, waiting for a volunteer: its card is in the group with Claim.
+    await _request(session, settings, amina, CaseKind.FOOD, FOOD)
+    # Taken by Marco, with a note for the team.
+    taken = await _request(session, settings, rosa, CaseKind.HOUSING, HOUSING)
+    await _claim(session, settings, taken, volunteers[0], moment)
+    await casework.add_note(session, taken, volunteers[0].user_id, "Udienza di sfratto il 12")
+    # Taken by Sara, waiting for the resident's answer.
+    waiting = await _request(
+        session, settings, john, CaseKind.FOOD, FOOD | {"diet": ["vegetarian"]}
+    )
+    await _claim(session, settings, waiting, volunteers[1], moment)
+    await casework.wait_for_resident(session, waiting, volunteers[1].user_id)
+    # Closed by Youssef: referred to the Municipio's social services.
+    closed = await _request(
+        session, settings, fatima, CaseKind.HOUSING, HOUSING | {"urgency": "weeks"}
+    )
+    await _claim(session, settings, closed, volunteers[2], moment)
+    await casework.close(session, closed, volunteers[2].user_id, "referred", moment)
+
+
+async def _volunteer(session: AsyncSession, person: Person) -> Volunteer:
+    return await claims.remember_volunteer(session, person.user_id, person.name, person.language)
+
+
+async def _resident(session: AsyncSession, person: Person) -> Resident:
+    resident = Resident(
+        channel="telegram", channel_user_id=str(person.user_id), language=person.language
+    )
+    session.add(resident)
+    await session.flush()
+    privacy.record_consent(session, resident, accepted=True)
+    return resident
+
+
+async def _request(
+    session: AsyncSession,
+    settings: Settings,
+    resident: Resident,
+    flow: CaseKind,
+    answers: dict[str, Any],
+) -> Case:
+    assert resident.id is not None
+    intake = Intake(resident_id=resident.id, flow=flow, answers=dict(answers))
+    session.add(intake)
+    await session.flush()
+    return await open_case(session, settings, resident, intake)
+
+
+async def _claim(
+    session: AsyncSession, settings: Settings, case: Case, volunteer: Volunteer, moment: datetime
+) -> None:
+    assert case.id is not None
+    await claims.claim_case(session, case.id, volunteer, settings.max_open_cases, moment)
+    await session.refresh(case)

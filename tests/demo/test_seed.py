@@ -1,0 +1,68 @@
+"""The demo starts with the seed organisations' queues, people, activities and requests, and
+the real bot serves them: the open request's card is in its group, volunteers find theirs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlmodel import col, select
+
+from bot.activities.schedule import next_occurrence
+from bot.config import Settings
+from bot.demo import seed
+from db.models import Activity, Case, CaseEvent, Queue, Volunteer
+from tests.conftest import Bot
+from tests.fake_telegram import FakeBotAPI
+from tests.transcript import Person
+
+MOMENT = datetime(2030, 11, 25, 9, 0, tzinfo=UTC)
+
+
+async def test_the_demo_starts_with_queues_people_activities_and_requests(
+    settings: Settings, sessions
+) -> None:
+    demo = seed.demo_settings(settings)
+    async with sessions() as session, session.begin():
+        await seed.seed(session, demo, MOMENT)
+    async with sessions() as session:
+        queues = sorted((q.name, q.chat_id) for q in (await session.exec(select(Queue))).all())
+        volunteers = (await session.exec(select(Volunteer))).all()
+        activities = (await session.exec(select(Activity).order_by(col(Activity.id)))).all()
+        cases = (await session.exec(select(Case).order_by(col(Case.id)))).all()
+        notes = (await session.exec(select(CaseEvent).where(CaseEvent.action == "note"))).all()
+    assert queues == [("food", seed.FOOD_GROUP), ("housing", seed.HOUSING_GROUP)]
+    assert sorted(v.name for v in volunteers) == ["Marco", "Sara", "Youssef"]
+    homework = activities[0]
+    assert (homework.title, homework.capacity, homework.age_min, homework.age_max) == (
+        "Doposcuola 8-10 anni",
+        6,
+        8,
+        10,
+    )
+    assert len(activities) == 5
+    assert all(next_occurrence(a, demo.timezone, MOMENT) is not None for a in activities)
+    assert [(c.kind, c.language, c.status) for c in cases] == [
+        ("food", "ar", "new"),
+        ("housing", "it", "claimed"),
+        ("food", "en", "waiting"),
+        ("housing", "ar", "closed"),
+    ]
+    assert [n.note for n in notes] == ["Udienza di sfratto il 12"]
+
+
+async def test_the_bot_serves_the_demos_people(
+    telegram: FakeBotAPI, bot: Bot, settings: Settings, sessions
+) -> None:
+    demo = seed.demo_settings(settings)
+    async with sessions() as session, session.begin():
+        await seed.seed(session, demo, MOMENT)
+    marco = Person(telegram, seed.VOLUNTEERS[0].user_id, "it")
+    async with bot.running(
+        organisers=demo.organisers, queues=demo.queues, default_language=demo.default_language
+    ):
+        card = await telegram.next_message(seed.FOOD_GROUP)
+        assert "SP-00001" in (card.text or "") and card.reply_markup is not None
+        marco.says("/mycases")
+        await marco.hears("Segui 1 richiesta aperta:", "SP-00002")
+        marco.says("/case 2")
+        await marco.hears("Cronologia:", "Udienza di sfratto il 12")
