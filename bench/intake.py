@@ -14,7 +14,7 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -237,6 +237,8 @@ def _cpu_seconds(pid: int) -> float | None:
 class BotProcess:
     """`helpdesk run` or the echo bot, in a fresh directory with a fresh SQLite database."""
 
+    ready_call = "getUpdates"  # the Bot API call that shows the bot is taking updates
+
     def __init__(self, bot: BotName, server: FakeBotAPI, workdir: Path) -> None:
         self.bot = bot
         self.server = server
@@ -264,7 +266,7 @@ class BotProcess:
         return env
 
     async def start(self) -> None:
-        """Start the bot and wait until it long-polls (its first getUpdates)."""
+        """Start the bot and wait until it takes updates (its first `ready_call`)."""
         with self.log.open("wb") as log:
             self.process = await asyncio.create_subprocess_exec(
                 *self.argv(),
@@ -275,12 +277,13 @@ class BotProcess:
                 stderr=asyncio.subprocess.STDOUT,
             )
         deadline = time.monotonic() + STARTUP_TIMEOUT
-        while not any(call.method == "getUpdates" for call in self.server.calls):
+        while not any(call.method == self.ready_call for call in self.server.calls):
             if self.process.returncode is not None:
                 raise BenchError(f"{self.bot} exited with {self.process.returncode}\n{self.tail()}")
             if time.monotonic() > deadline:
                 raise BenchError(
-                    f"{self.bot} did not poll within {STARTUP_TIMEOUT:.0f} s\n{self.tail()}"
+                    f"{self.bot} did not call {self.ready_call} within {STARTUP_TIMEOUT:.0f} s\n"
+                    f"{self.tail()}"
                 )
             await asyncio.sleep(0.05)
 
@@ -465,13 +468,15 @@ async def closed_round(
     )
 
 
-async def measure(bot: BotName, options: argparse.Namespace) -> BotResult:
+async def measure(
+    bot: BotName, options: argparse.Namespace, process_type: type[BotProcess] = BotProcess
+) -> BotResult:
     """Start a fake server and the bot, warm up, run both phases, stop everything."""
     server = TimedFakeBotAPI(TOKEN, latency=options.api_latency / 1000)
     await server.start()
     try:
         with tempfile.TemporaryDirectory(prefix=f"bench-{bot}-") as tmp:
-            process = BotProcess(bot, server, Path(tmp))
+            process = process_type(bot, server, Path(tmp))
             try:
                 await process.start()
                 population = Population(server, bot, first_id=10_000)
@@ -506,11 +511,11 @@ def verdict(ok: bool) -> str:
     return "OK" if ok else "MISSED"
 
 
-def _rounded(value: Any) -> Any:
+def rounded(value: Any) -> Any:
     if isinstance(value, float):
         return round(value, 2)
     if isinstance(value, dict):
-        return {k: _rounded(v) for k, v in value.items()}
+        return {k: rounded(v) for k, v in value.items()}
     return value
 
 
@@ -534,29 +539,30 @@ def report(results: dict[str, BotResult], options: argparse.Namespace) -> dict[s
             and sportello.steady.achieved_per_s >= 0.95 * options.rate,
         },
     }
-    return {k: _rounded(v) for k, v in figures.items()}
+    return {k: rounded(v) for k, v in figures.items()}
+
+
+def closed_row(name: str, result: dict[str, Any]) -> str:
+    c, lat = result["closed"], result["closed"]["latency"]
+    cpu = "?" if c["bot_cpu_percent"] is None else f"{c['bot_cpu_percent']:.0f} %"
+    return (
+        f"{name:<22}{c['updates_per_s']:>10.1f}{lat['p50_ms']:>9.1f}{lat['p99_ms']:>9.1f}"
+        f"{lat['max_ms']:>9.1f}{c['api_calls_per_update']:>11.2f}{cpu:>9}"
+        f"{c['harness_cpu_percent']:>8.0f} %"
+    )
+
+
+def steady_row(name: str, result: dict[str, Any]) -> str:
+    s, lat = result["steady"], result["steady"]["latency"]
+    return (
+        f"{name:<22}{s['achieved_per_s']:>10.1f}{lat['p50_ms']:>9.1f}{lat['p99_ms']:>9.1f}"
+        f"{lat['max_ms']:>9.1f}{s['late']:>11}"
+    )
 
 
 def table(figures: dict[str, Any]) -> str:
     sportello, echo = figures["sportello"], figures["echo"]
     targets = figures["targets"]
-
-    def closed_row(name: str, result: dict[str, Any]) -> str:
-        c, lat = result["closed"], result["closed"]["latency"]
-        cpu = "?" if c["bot_cpu_percent"] is None else f"{c['bot_cpu_percent']:.0f} %"
-        return (
-            f"{name:<22}{c['updates_per_s']:>10.1f}{lat['p50_ms']:>9.1f}{lat['p99_ms']:>9.1f}"
-            f"{lat['max_ms']:>9.1f}{c['api_calls_per_update']:>11.2f}{cpu:>9}"
-            f"{c['harness_cpu_percent']:>8.0f} %"
-        )
-
-    def steady_row(name: str, result: dict[str, Any]) -> str:
-        s, lat = result["steady"], result["steady"]["latency"]
-        return (
-            f"{name:<22}{s['achieved_per_s']:>10.1f}{lat['p50_ms']:>9.1f}{lat['p99_ms']:>9.1f}"
-            f"{lat['max_ms']:>9.1f}{s['late']:>11}"
-        )
-
     closed, steady = sportello["closed"], sportello["steady"]
     rate = f"{figures['rate']:g}/s"
     heading = f"steady {rate}, {figures['seconds']:g} s"
@@ -589,8 +595,8 @@ def table(figures: dict[str, Any]) -> str:
     )
 
 
-def _parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench.intake", description=__doc__)
+def _parse(argv: list[str] | None, prog: str, description: str | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("--residents", type=int, default=50, help="closed loop (default 50)")
     parser.add_argument("--rate", type=float, default=50.0, help="steady updates/s (default 50)")
     parser.add_argument("--seconds", type=float, default=10.0, help="steady phase (default 10)")
@@ -631,13 +637,26 @@ def _first_error(error: BaseException) -> BaseException:
 
 
 def main(argv: list[str] | None = None) -> int:
-    options = _parse(argv)
+    return bench_main(argv, "python -m bench.intake", __doc__, run, table)
+
+
+def bench_main(
+    argv: list[str] | None,
+    prog: str,
+    description: str | None,
+    measure_all: Callable[
+        [argparse.Namespace, Callable[[str], None]], Coroutine[Any, Any, dict[str, Any]]
+    ],
+    render: Callable[[dict[str, Any]], str],
+) -> int:
+    """The command line of a benchmark: options, progress on stderr, the table or JSON."""
+    options = _parse(argv, prog, description)
 
     def progress(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
     try:
-        figures = asyncio.run(run(options, progress))
+        figures = asyncio.run(measure_all(options, progress))
     except KeyboardInterrupt:
         return 130
     except Exception as group:
@@ -649,7 +668,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             raise
         return 1
-    print(json.dumps(figures, indent=2) if options.json else table(figures))
+    print(json.dumps(figures, indent=2) if options.json else render(figures))
     return 0
 
 

@@ -204,6 +204,14 @@ def _check_html(text: str) -> str:
     return unescape(re.sub(r"<[^<>]*>", "", text))
 
 
+def _delivery_key(update: JSON) -> tuple[str, int]:
+    """Whose updates a webhook delivers one at a time: the update's chat, else its user (whose
+    private chat has the user's id), else the update's own."""
+    payload = next((v for v in update.values() if isinstance(v, dict)), {})
+    chat = payload.get("chat") or (payload.get("message") or {}).get("chat") or payload.get("from")
+    return ("chat", int(chat["id"])) if chat else ("update", int(update["update_id"]))
+
+
 def _chat_type(chat_id: int) -> str:
     if chat_id > 0:
         return "private"
@@ -213,10 +221,19 @@ def _chat_type(chat_id: int) -> str:
 class FakeBotAPI:
     """The fake server. Use `async with FakeBotAPI() as server:` and `server.base_url`."""
 
-    def __init__(self, token: str = TOKEN, *, rate_limit_per_second: float | None = None) -> None:
+    def __init__(
+        self,
+        token: str = TOKEN,
+        *,
+        rate_limit_per_second: float | None = None,
+        webhook_connections: int = 40,
+    ) -> None:
         self.token = token
         self.bot_id = int(token.split(":", 1)[0])
         self.rate_limit_per_second = rate_limit_per_second
+        # Webhook posts in flight at once, unless setWebhook names its own max_connections.
+        self.webhook_connections = webhook_connections
+        self.max_connections = webhook_connections
         self.calls: list[Call] = []
         self.chats: defaultdict[int, list[SentMessage]] = defaultdict(list)
         self.users: dict[int, User] = {}
@@ -783,32 +800,56 @@ class FakeBotAPI:
     def _m_setWebhook(self, p: JSON) -> bool:
         self.webhook_url = str(p["url"])
         self.webhook_secret = str(p.get("secret_token") or "")
+        self.max_connections = int(p.get("max_connections") or self.webhook_connections)
         if self._webhook_task is None or self._webhook_task.done():
             self._webhook_task = asyncio.create_task(self._deliver_by_webhook())
         return True
 
     async def _deliver_by_webhook(self) -> None:
-        """Post pending updates to the webhook one at a time, as Telegram does: an update counts
-        as delivered only when the bot answers 2xx; otherwise it is posted again a little later."""
+        """Post pending updates to the webhook as Telegram does: up to `max_connections` at once,
+        but one chat's updates one at a time and in order. An update counts as delivered only
+        when the bot answers 2xx; otherwise it is posted again a little later."""
         import aiohttp
 
-        headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook_secret}
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as client:
+        busy: set[tuple[str, int]] = set()  # the chats with an update on its way
+
+        async def post(client: aiohttp.ClientSession, update: JSON, chat: tuple[str, int]) -> None:
+            headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook_secret}
+            try:
+                async with client.post(self.webhook_url, json=update, headers=headers) as got:
+                    await got.read()  # read to the end, or the connection is not kept for the next
+                    status = got.status
+            except (aiohttp.ClientError, TimeoutError):
+                status = 0
+            self.webhook_calls.append((int(update["update_id"]), status))
+            if 200 <= status < 300:
+                self._pending = [u for u in self._pending if u is not update]
+            else:
+                await asyncio.sleep(0.05)
+            busy.discard(chat)
+            self._notify()
+
+        def ready() -> list[tuple[JSON, tuple[str, int]]] | None:
+            """The oldest pending update of each chat with none on its way, while places last."""
+            if not self.webhook_url or self._closing:
+                return []  # the loop ends
+            chosen: list[tuple[JSON, tuple[str, int]]] = []
+            taken = set(busy)
+            for update in self._pending:
+                if len(busy) + len(chosen) >= self.max_connections:
+                    break
+                if (chat := _delivery_key(update)) not in taken:
+                    taken.add(chat)
+                    chosen.append((update, chat))
+            return chosen or None
+
+        timeout = aiohttp.ClientTimeout(total=30)
+        # The task group ends with the loop: in-flight posts finish, or are cancelled with it.
+        async with aiohttp.ClientSession(timeout=timeout) as client, asyncio.TaskGroup() as posts:
             while self.webhook_url and not self._closing:
-                update = await self._wait(lambda: self._pending[0] if self._pending else None, 0.2)
-                if update is None or not self.webhook_url:
-                    continue
-                try:
-                    async with client.post(self.webhook_url, json=update, headers=headers) as got:
-                        status = got.status
-                except (aiohttp.ClientError, TimeoutError):
-                    status = 0
-                self.webhook_calls.append((int(update["update_id"]), status))
-                if 200 <= status < 300:
-                    self._pending = [u for u in self._pending if u is not update]
-                    self._notify()
-                else:
-                    await asyncio.sleep(0.05)
+                for update, chat in await self._wait(ready, 0.2) or []:
+                    busy.add(chat)
+                    posts.create_task(post(client, update, chat))
 
     def _m_getWebhookInfo(self, p: JSON) -> JSON:
         return {

@@ -9,6 +9,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 from telegram import (
     Bot,
     ChatMemberAdministrator,
@@ -263,3 +264,50 @@ async def test_waiters_time_out_with_a_call_dump(server: FakeBotAPI) -> None:
         await server.next_message(ADA.id, timeout=0.05)
     with pytest.raises(AssertionError, match="no editMessageText call"):
         await server.wait_for_call("editMessageText", timeout=0.05)
+
+
+async def test_webhook_posts_chats_side_by_side_and_each_chat_in_order(
+    server: FakeBotAPI,
+) -> None:
+    """Up to max_connections posts at once, never two of one chat; a 500 is posted again."""
+    in_flight: set[int] = set()
+    most = clashes = 0
+    seen: list[tuple[int, str]] = []  # (chat, text) in the order the posts arrived
+    refused_once = False
+
+    async def receive(request: web.Request) -> web.Response:
+        nonlocal most, clashes, refused_once
+        message = (await request.json())["message"]
+        chat = message["chat"]["id"]
+        clashes += chat in in_flight
+        in_flight.add(chat)
+        most = max(most, len(in_flight))
+        await asyncio.sleep(0.02)
+        in_flight.discard(chat)
+        if message["text"] == "1-b" and not refused_once:
+            refused_once = True
+            return web.Response(status=500)
+        seen.append((chat, message["text"]))
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_post("/hook", receive)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        for chat in (1, 2, 3):
+            for letter in "abc":
+                server.push_text(User(chat), f"{chat}-{letter}")
+        async with Bot(TOKEN, base_url=server.base_url) as bot:
+            await bot.set_webhook(f"http://127.0.0.1:{port}/hook", max_connections=2)
+        await server.wait_updates_consumed(timeout=5)
+    finally:
+        await server.stop()
+        await runner.cleanup()
+    assert most == 2 and clashes == 0
+    for chat in (1, 2, 3):
+        assert [text for c, text in seen if c == chat] == [f"{chat}-{x}" for x in "abc"]
+    assert refused_once and 500 in {status for _, status in server.webhook_calls}
