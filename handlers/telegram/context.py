@@ -3,16 +3,17 @@ typed (PTB's bot_data is a `Wiring`, not a dictionary of string keys)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from telegram import Bot, Update
-from telegram.ext import CallbackContext, ContextTypes, ExtBot
+from telegram.ext import ApplicationHandlerStop, CallbackContext, ContextTypes, ExtBot
 
 from bot.desk import Desk
 from bot.outbox.reminding import Reminders
 from bot.outbox.sender import OutboxSender
-from bot.residents.conversation import Sender
+from bot.residents.conversation import Sender, handled_before, mark_handled
 
 
 class Wiring:
@@ -39,6 +40,29 @@ def sender_of(update: Update) -> Sender:
     user = update.effective_user
     assert user is not None
     return Sender("telegram", str(user.id), user.language_code)
+
+
+Callback = Callable[[Update, Context], Coroutine[Any, Any, None]]
+
+
+def once(callback: Callback) -> Callback:
+    """For a handler whose services do not record the update themselves (the residents' and
+    organisers' do, in the transaction of its effects): skip an update handled before, as a
+    webhook may deliver one again, and record it once handled."""
+
+    async def handled_once(update: Update, context: Context) -> None:
+        sessions, key = desk(context).sessions, str(update.update_id)
+        if await handled_before(sessions, "telegram", key):
+            return
+        try:
+            await callback(update, context)
+        except ApplicationHandlerStop:
+            await mark_handled(sessions, "telegram", key)
+            raise
+        await mark_handled(sessions, "telegram", key)
+
+    handled_once.__doc__ = callback.__doc__
+    return handled_once
 
 
 def wake_outbox(context: Context) -> None:

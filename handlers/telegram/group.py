@@ -26,7 +26,7 @@ from bot.desk import Desk
 from bot.i18n import _
 from bot.outgoing import RetiredCard
 from db.models import Case
-from handlers.telegram.context import Context, desk
+from handlers.telegram.context import Context, desk, once
 from handlers.telegram.render import markup
 
 log = logging.getLogger(__name__)
@@ -158,11 +158,12 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(
         CommandHandler(
             "start",
-            open_details,
+            once(open_details),
             filters=filters.ChatType.PRIVATE & filters.Regex(r"^/start case_\d{1,9}$"),
         )
     )
-    application.add_handler(CommandHandler("setqueue", set_queue, filters=GROUPS))
-    application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, follow_migration))
-    application.add_handler(ChatMemberHandler(membership_changed, ChatMemberHandler.MY_CHAT_MEMBER))
-    application.add_handler(CallbackQueryHandler(on_claim, pattern=f"^{ClaimCase.prefix}:"))
+    application.add_handler(CommandHandler("setqueue", once(set_queue), filters=GROUPS))
+    application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, once(follow_migration)))
+    member = ChatMemberHandler(once(membership_changed), ChatMemberHandler.MY_CHAT_MEMBER)
+    application.add_handler(member)
+    application.add_handler(CallbackQueryHandler(once(on_claim), pattern=f"^{ClaimCase.prefix}:"))

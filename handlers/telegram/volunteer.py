@@ -25,7 +25,8 @@ from bot.cases import casework, volunteering
 from bot.channel import Copy
 from bot.desk import Desk
 from bot.outgoing import Response
-from handlers.telegram.context import Context, desk
+from bot.residents.conversation import handled_before, mark_handled
+from handlers.telegram.context import Context, desk, once
 from handlers.telegram.group import post_pending_cards, retire_card
 from handlers.telegram.render import send_all, settle_press
 
@@ -74,10 +75,13 @@ async def relay_reply(update: Update, context: Context) -> None:
     )
     if case_id is None:
         return  # an ordinary reply: the resident handlers take it
-    copy = Copy(message.chat.id, message.message_id)
-    with i18n.locale(language_of(services, user)):
-        response = await volunteering.write_to_resident(services, user.id, case_id, copy)
-    await answer(context.bot, services, message.chat.id, response)
+    sessions, key = services.sessions, str(update.update_id)
+    if not await handled_before(sessions, "telegram", key):  # a webhook may deliver it again
+        copy = Copy(message.chat.id, message.message_id)
+        with i18n.locale(language_of(services, user)):
+            response = await volunteering.write_to_resident(services, user.id, case_id, copy)
+        await answer(context.bot, services, message.chat.id, response)
+        await mark_handled(sessions, "telegram", key)
     raise ApplicationHandlerStop
 
 
@@ -170,5 +174,6 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
         "case": on_case(volunteering.case_history),
     }
     for name, callback in commands.items():
-        application.add_handler(CommandHandler(name, callback, filters=PRIVATE))
-    application.add_handler(CallbackQueryHandler(on_outcome, pattern=f"^{CloseCase.prefix}:"))
+        application.add_handler(CommandHandler(name, once(callback), filters=PRIVATE))
+    outcome = CallbackQueryHandler(once(on_outcome), pattern=f"^{CloseCase.prefix}:")
+    application.add_handler(outcome)

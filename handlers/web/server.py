@@ -2,7 +2,8 @@
 
 Each webhook call is answered only once its update's effects are committed: a crash before
 that leaves Telegram without its 200, and Telegram delivers the update again. One delivered
-twice is applied once (the update log), and one chat's updates stay in order (PerChatOrder).
+twice is applied once (each handler checks the update log), and one chat's updates stay in
+order (PerChatOrder).
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.outbox import store as outbox
-from bot.residents.conversation import handled_before, mark_handled
 from db.session import database_answers
 from handlers.telegram.context import Wiring
 
@@ -50,12 +50,9 @@ def web_app(
             update = Update.de_json(data, application.bot)
         except (ValueError, TypeError, KeyError, AttributeError):
             return PlainTextResponse("not an update", status_code=400)
-        sessions, key = wiring.desk.sessions, str(update.update_id)
-        if await handled_before(sessions, "telegram", key):
-            return PlainTextResponse("ok")  # delivered again: it was applied already
+        # Each handler applies an update once (the update log, see handlers.telegram.context).
         processing = application.process_update(update)
         await application.update_processor.process_update(update, processing)
-        await mark_handled(sessions, "telegram", key)
         return PlainTextResponse("ok")
 
     async def healthz(request: Request) -> Response:

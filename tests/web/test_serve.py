@@ -19,11 +19,12 @@ from sqlmodel import func, select
 
 from bot import cli
 from bot.app import build_server
+from bot.clock import now
 from bot.config import Settings
-from bot.residents.conversation import handled_before
-from db.models import Resident, SeenUpdate
+from bot.demo import seed
+from db.models import CaseEvent, Resident, SeenUpdate
 from db.session import create_engine, database_answers
-from handlers.web import server as web_server
+from handlers.telegram.ordering import PerChatOrder
 from tests.conftest import Bot
 from tests.fake_telegram import FakeBotAPI
 from tests.stories import consent_in_english
@@ -164,16 +165,17 @@ def test_serve_refuses_to_start_without_a_secret(
 async def test_an_update_not_handled_is_delivered_again_and_applied_once(
     telegram: FakeBotAPI, settings: Settings, sessions, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The database fails as the update arrives: no 200, so Telegram tries again later."""
-    real = handled_before
+    """The server fails before the update is handled: no 200, so Telegram tries again later."""
+    real = PerChatOrder.do_process_update
     failures = iter([True])
 
-    async def failing_once(*args: Any) -> bool:
+    async def failing_once(self: PerChatOrder, update: object, coroutine: Any) -> None:
         if next(failures, False):
-            raise OSError("the database is away")
-        return await real(*args)
+            coroutine.close()  # never started
+            raise OSError("the server is going down")
+        await real(self, update, coroutine)
 
-    monkeypatch.setattr(web_server, "handled_before", failing_once)
+    monkeypatch.setattr(PerChatOrder, "do_process_update", failing_once)
     async with serving(settings):
         ada = Person(telegram, 7005, "en")
         ada.says("/start")
@@ -182,6 +184,27 @@ async def test_an_update_not_handled_is_delivered_again_and_applied_once(
     first, second = telegram.webhook_calls[0], telegram.webhook_calls[1]
     assert first[0] == second[0] and (first[1], second[1]) == (500, 200)
     assert await count(sessions, Resident) == 1
+
+
+async def test_a_volunteers_command_delivered_twice_is_applied_once(
+    telegram: FakeBotAPI, settings: Settings, sessions
+) -> None:
+    demo = seed.demo_settings(settings)
+    async with sessions() as session, session.begin():
+        await seed.seed(session, demo, now())
+    marco = seed.VOLUNTEERS[0].user_id
+    note = start_update(930, marco) | {}
+    note["message"] = note["message"] | {"text": "/note 2 Porta il contratto"}
+    note["message"]["entities"] = [{"type": "bot_command", "offset": 0, "length": 5}]
+    changes = {"organisers": demo.organisers, "queues": demo.queues, "default_language": "it"}
+    async with serving(settings, **changes) as url:
+        assert await post(url, note) == 200
+        assert await post(url, note) == 200
+        await Person(telegram, marco, "en").hears("Note added to SP-00002.")
+        await telegram.assert_no_message(marco)
+    async with sessions() as session:
+        notes = (await session.exec(select(CaseEvent.note).where(CaseEvent.action == "note"))).all()
+    assert sorted(n or "" for n in notes) == ["Porta il contratto", "Udienza di sfratto il 12"]
 
 
 async def test_run_removes_the_webhook_that_serve_registered(
