@@ -56,7 +56,7 @@ async def act(
     when the update was seen before. The response says whether reminders or the outbox have
     news, to be told only once it is committed."""
     async with desk.sessions() as session, session.begin():
-        if not await first_delivery(session, sender, update_key):
+        if not await first_delivery(session, sender.channel, update_key):
             return None
         settings = desk.settings
         others = tuple(code for code in settings.languages if code != settings.default_language)

@@ -86,7 +86,7 @@ async def cards_to_post(desk: Desk) -> list[tuple[int, int]]:
         ]
 
 
-async def case_to_post(desk: Desk, case_id: int) -> Case | None:
+async def case_by_id(desk: Desk, case_id: int) -> Case | None:
     async with desk.sessions() as session:
         return await session.get(Case, case_id)
 

@@ -70,7 +70,7 @@ async def conversation(
     any reply: an acknowledged answer is always on disk.
     """
     async with sessions() as session, session.begin():
-        if update_key is not None and not await first_delivery(session, sender, update_key):
+        if update_key is not None and not await first_delivery(session, sender.channel, update_key):
             yield None
             return
         # One statement for both rows: every update needs them, and each statement costs.
@@ -87,11 +87,11 @@ async def conversation(
             yield convo
 
 
-async def first_delivery(session: AsyncSession, sender: Sender, update_key: str) -> bool:
+async def first_delivery(session: AsyncSession, channel: str, update_key: str) -> bool:
     """Remember an update; False when it was handled before (Telegram delivered it again)."""
     # The wall clock: Telegram delivers again on real time, whatever the services' clock says.
     statement = insert_or_ignore(session, SeenUpdate).values(
-        channel=sender.channel, update_key=update_key, seen_at=now()
+        channel=channel, update_key=update_key, seen_at=now()
     )
     # A plain statement on the session's connection: the ORM has nothing to track here.
     connection = await session.connection()
@@ -108,7 +108,7 @@ async def handled_before(sessions: Sessions, channel: str, update_key: str) -> b
 async def mark_handled(sessions: Sessions, channel: str, update_key: str) -> None:
     """Record an update once it is handled, for updates no conversation recorded itself."""
     async with sessions() as session, session.begin():
-        await first_delivery(session, Sender(channel, update_key, None), update_key)
+        await first_delivery(session, channel, update_key)
 
 
 async def forget_old_updates(sessions: Sessions) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from telegram import Bot, Update
-from telegram.ext import ApplicationHandlerStop, CallbackContext, ContextTypes, ExtBot
+from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from bot.desk import Desk
 from bot.outbox.reminding import Reminders
@@ -45,21 +45,23 @@ def sender_of(update: Update) -> Sender:
 Callback = Callable[[Update, Context], Coroutine[Any, Any, None]]
 
 
-def once(callback: Callback) -> Callback:
-    """For a handler whose services do not record the update themselves (the residents' and
+async def apply_once(update: Update, context: Context, work: Coroutine[Any, Any, None]) -> None:
+    """For work whose services do not record the update themselves (the residents' and
     organisers' do, in the transaction of its effects): skip an update handled before, as a
     webhook may deliver one again, and record it once handled."""
+    sessions, key = desk(context).sessions, str(update.update_id)
+    if await handled_before(sessions, "telegram", key):
+        work.close()  # never started
+        return
+    await work
+    await mark_handled(sessions, "telegram", key)
+
+
+def once(callback: Callback) -> Callback:
+    """A handler applied once per update (see apply_once)."""
 
     async def handled_once(update: Update, context: Context) -> None:
-        sessions, key = desk(context).sessions, str(update.update_id)
-        if await handled_before(sessions, "telegram", key):
-            return
-        try:
-            await callback(update, context)
-        except ApplicationHandlerStop:
-            await mark_handled(sessions, "telegram", key)
-            raise
-        await mark_handled(sessions, "telegram", key)
+        await apply_once(update, context, callback(update, context))
 
     handled_once.__doc__ = callback.__doc__
     return handled_once

@@ -69,7 +69,7 @@ async def membership_changed(update: Update, context: Context) -> None:
 async def retire_card(bot: Bot, services: Desk, retired: RetiredCard) -> None:
     """An old card loses its button and says why (`reason`, a message id, is translated here);
     the new card, lower in the group, is the one to press."""
-    case = await groups.case_to_post(services, retired.case_id)
+    case = await groups.case_by_id(services, retired.case_id)
     if case is None:
         return
     with i18n.locale(services.settings.default_language):
@@ -86,7 +86,7 @@ async def post_pending_cards(bot: Bot, services: Desk) -> None:
 
 
 async def _post_card(bot: Bot, services: Desk, case_id: int, chat_id: int) -> None:
-    case = await groups.case_to_post(services, case_id)
+    case = await groups.case_by_id(services, case_id)
     if case is None:
         return
     with i18n.locale(services.settings.default_language):
@@ -145,7 +145,7 @@ async def open_details(update: Update, context: Context) -> None:
     services = desk(context)
     # The command's filter lets only "case_" and at most nine digits through.
     case_id = int((context.args or ["case_0"])[0].removeprefix("case_"))
-    case = await groups.case_to_post(services, case_id)
+    case = await groups.case_by_id(services, case_id)
     if case is None or case.claimed_by != user.id:
         with i18n.locale(services.settings.language_for(user.language_code)):
             await message.reply_text(_("This link is for the volunteer who took the request."))

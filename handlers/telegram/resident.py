@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 from telegram import Update
 from telegram.ext import (
@@ -18,7 +17,7 @@ from bot.activities import agenda
 from bot.outgoing import Response
 from bot.residents import commands, dialogue
 from bot.residents.conversation import Conversation, conversation
-from handlers.telegram.context import Context, desk, sender_of, wake_outbox
+from handlers.telegram.context import Callback, Context, desk, sender_of, wake_outbox
 from handlers.telegram.group import post_pending_cards
 from handlers.telegram.render import send_all, settle_press
 from handlers.telegram.volunteer import relay_to_volunteer
@@ -39,9 +38,6 @@ async def handle(update: Update, context: Context, intent: Intent) -> Response |
         if convo is None:
             return None
         return await intent(convo)
-
-
-Callback = Callable[[Update, Context], Coroutine[Any, Any, None]]
 
 
 def command(intent: Intent) -> Callback:

@@ -6,8 +6,7 @@ service of bot/cases/volunteering.py and sends what it answers.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 from telegram import Bot, Message, Update, User
 from telegram.ext import (
@@ -25,15 +24,13 @@ from bot.cases import casework, volunteering
 from bot.channel import Copy
 from bot.desk import Desk
 from bot.outgoing import Response
-from bot.residents.conversation import handled_before, mark_handled
-from handlers.telegram.context import Context, desk, once
+from handlers.telegram.context import Callback, Context, apply_once, desk, once
 from handlers.telegram.group import post_pending_cards, retire_card
 from handlers.telegram.render import send_all, settle_press
 
 PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 
 Service = Callable[[Desk, int, int | None], Awaitable[Response]]
-Callback = Callable[[Update, Context], Coroutine[Any, Any, None]]
 
 
 def language_of(services: Desk, user: User) -> str:
@@ -75,14 +72,16 @@ async def relay_reply(update: Update, context: Context) -> None:
     )
     if case_id is None:
         return  # an ordinary reply: the resident handlers take it
-    sessions, key = services.sessions, str(update.update_id)
-    if not await handled_before(sessions, "telegram", key):  # a webhook may deliver it again
-        copy = Copy(message.chat.id, message.message_id)
-        with i18n.locale(language_of(services, user)):
-            response = await volunteering.write_to_resident(services, user.id, case_id, copy)
-        await answer(context.bot, services, message.chat.id, response)
-        await mark_handled(sessions, "telegram", key)
+    await apply_once(update, context, _pass_on(context, message, user, case_id))
     raise ApplicationHandlerStop
+
+
+async def _pass_on(context: Context, message: Message, user: User, case_id: int) -> None:
+    services = desk(context)
+    copy = Copy(message.chat.id, message.message_id)
+    with i18n.locale(language_of(services, user)):
+        response = await volunteering.write_to_resident(services, user.id, case_id, copy)
+    await answer(context.bot, services, message.chat.id, response)
 
 
 async def reply_command(update: Update, context: Context) -> None:
