@@ -96,12 +96,13 @@ def _describe(activity: Activity, settings: Settings) -> str:
 def run(settings: Settings) -> int:
     """Long polling until interrupted; the SQLite database is brought up to date first."""
     from bot.app import build_application  # the Telegram stack, only for the commands using it
+    from handlers.telegram.context import ALLOWED_UPDATES
 
     settings.require_token()
     _prepare(settings)
     application = build_application(settings)
     _tune_garbage_collector()
-    application.run_polling(allowed_updates=["message", "callback_query", "my_chat_member"])
+    application.run_polling(allowed_updates=ALLOWED_UPDATES)
     return 0
 
 

@@ -28,6 +28,9 @@ class Wiring:
         self.bulk_bot: Bot | None = None  # the bot the outbox sends with
 
 
+# What the handlers take from Telegram, by polling or by webhook alike.
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+
 Context = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], Wiring]
 CONTEXT_TYPES = ContextTypes(bot_data=Wiring)
 

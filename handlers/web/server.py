@@ -23,12 +23,11 @@ from telegram.ext import Application
 
 from bot.outbox import store as outbox
 from db.session import database_answers
-from handlers.telegram.context import Wiring
+from handlers.telegram.context import ALLOWED_UPDATES, Wiring
 
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 
 
 def web_app(
