@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from aiohttp import web
 
-from tests.fake_telegram import JSON, FakeBotAPI, SentMessage, User
+from handlers.emulation.telegram import JSON, EmulatedBotAPI, SentMessage, User
 
 TOKEN = "424242:BENCH-TOKEN"
 REPO = Path(__file__).resolve().parent.parent
@@ -44,10 +44,10 @@ class BenchError(Exception):
     """The benchmark could not measure: a bot died, answered wrongly or not at all."""
 
 
-# ---- the fake Bot API, with arrival times ----------------------------------------------------
+# ---- the Bot API emulation, with arrival times ---------------------------------------------
 
 
-class TimedFakeBotAPI(FakeBotAPI):
+class TimedEmulatedBotAPI(EmulatedBotAPI):
     """The tests' fake Telegram, telling a waiting resident when the bot's reply arrives."""
 
     def __init__(self, token: str, latency: float = 0.0) -> None:
@@ -176,7 +176,7 @@ def button_data(message: SentMessage, label: str) -> str:
 class Resident:
     """One person going through a scripted intake, one update at a time."""
 
-    def __init__(self, server: TimedFakeBotAPI, user_id: int, bot: BotName) -> None:
+    def __init__(self, server: TimedEmulatedBotAPI, user_id: int, bot: BotName) -> None:
         self.server = server
         self.user = User(user_id, first_name=f"Resident {user_id}", language_code="en")
         self.bot = bot
@@ -239,7 +239,7 @@ class BotProcess:
 
     ready_call = "getUpdates"  # the Bot API call that shows the bot is taking updates
 
-    def __init__(self, bot: BotName, server: FakeBotAPI, workdir: Path) -> None:
+    def __init__(self, bot: BotName, server: EmulatedBotAPI, workdir: Path) -> None:
         self.bot = bot
         self.server = server
         self.workdir = workdir
@@ -351,7 +351,7 @@ class Closed:
     latency: Latency
     api_calls_per_update: float
     bot_cpu_percent: float | None  # of one core
-    harness_cpu_percent: float  # this process: the fake Bot API and the residents
+    harness_cpu_percent: float  # this process: the Bot API emulation and the residents
 
 
 @dataclass
@@ -376,7 +376,7 @@ class BotResult:
 class Population:
     """Hands out residents with user ids never used before on this server."""
 
-    def __init__(self, server: TimedFakeBotAPI, bot: BotName, first_id: int) -> None:
+    def __init__(self, server: TimedEmulatedBotAPI, bot: BotName, first_id: int) -> None:
         self.server, self.bot = server, bot
         self._ids = itertools.count(first_id)
 
@@ -439,7 +439,7 @@ async def open_loop(population: Population, residents: int, rate: float, seconds
 
 
 async def closed_round(
-    server: TimedFakeBotAPI,
+    server: TimedEmulatedBotAPI,
     process: BotProcess,
     population: Population,
     options: argparse.Namespace,
@@ -472,7 +472,7 @@ async def measure(
     bot: BotName, options: argparse.Namespace, process_type: type[BotProcess] = BotProcess
 ) -> BotResult:
     """Start a fake server and the bot, warm up, run both phases, stop everything."""
-    server = TimedFakeBotAPI(TOKEN, latency=options.api_latency / 1000)
+    server = TimedEmulatedBotAPI(TOKEN, latency=options.api_latency / 1000)
     await server.start()
     try:
         with tempfile.TemporaryDirectory(prefix=f"bench-{bot}-") as tmp:
@@ -582,7 +582,7 @@ def table(figures: dict[str, Any]) -> str:
             steady_row("echo bot", echo),
             f"{'':<22}target p99 < 100 ms at {rate}: {verdict(targets['steady_p99_under_100_ms'])}",
             "",
-            "latency: update pushed into the fake Bot API -> the bot's reply to it arriving there",
+            "latency: update pushed into the emulated Bot API -> the bot's reply arriving there",
             "  (its sendMessage; the edit for a multiple-choice toggle), on one clock.",
             f"steady: {steady['residents']} residents with at most one update outstanding each; "
             "late = issued",

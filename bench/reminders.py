@@ -29,7 +29,7 @@ Two measurements, each on a fresh SQLite database set up as deployed (WAL, synch
    their 24-hour reminders fall due together. One check queues them, then the real outbox sender
    (`bot.outbox.sender.OutboxSender`, on the bot the application gives it: aiohttp, paced by
    the sender itself, which holds its pace when Telegram answers "retry after")
-   sends them to the tests' fake Bot API, which answers 429 to any message over 30 in one
+   sends them to the Bot API emulation, which answers 429 to any message over 30 in one
    second, as Telegram does. The fake server runs in the same process and event loop. The bot
    is cold, as just after a start: nothing sent or rendered in any language before the burst.
      msg/s         messages delivered / seconds from the start of the drain to its end (every
@@ -78,8 +78,8 @@ from db.models import (
     Resident,
 )
 from db.session import Sessions, create_engine, session_factory
+from handlers.emulation.telegram import EmulatedBotAPI
 from handlers.telegram.channel import PER_SECOND, TelegramChannel
-from tests.fake_telegram import FakeBotAPI
 
 T = TypeVar("T")
 
@@ -310,7 +310,7 @@ async def measure_schedule(options: argparse.Namespace) -> ScheduleResult:
 
 @dataclass
 class BurstResult:
-    limit: float  # messages a second the fake Bot API accepts
+    limit: float  # messages a second the Bot API emulation accepts
     pace: float  # messages a second the sender aims at (handlers.telegram.channel.PER_SECOND)
     queued: int
     handed: int  # what drain() says it handed to Telegram
@@ -359,7 +359,7 @@ async def fill_burst(sessions: Sessions, count: int, occurrence: datetime) -> No
 
 
 async def measure_burst(options: argparse.Namespace) -> BurstResult:
-    server = FakeBotAPI(token=TOKEN, rate_limit_per_second=options.limit)
+    server = EmulatedBotAPI(token=TOKEN, rate_limit_per_second=options.limit)
     await server.start()
     try:
         with tempfile.TemporaryDirectory(prefix="bench-reminders-") as tmp:
@@ -470,7 +470,7 @@ def table(figures: dict[str, Any]) -> str:
             f"{'next check, nothing new':<34}{s['check_ms']:>9.1f}{'':>8}   "
             f"{s['check_queued']:,} queued",
             "",
-            f"burst: {b['queued']:,} reminders due at the same minute, fake Bot API limit "
+            f"burst: {b['queued']:,} reminders due at the same minute, Bot API emulation limit "
             f"{b['limit']:g}/s, sender pace {b['pace']:g}/s",
             f"  delivered {b['delivered']:,} (outbox rows sent: {b['rows_sent']:,}, handed: "
             f"{b['handed']:,}) in {b['seconds']:.1f} s",
@@ -495,7 +495,10 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         "--burst", type=int, default=1_000, help="reminders due at the same minute (default 1000)"
     )
     parser.add_argument(
-        "--limit", type=float, default=30.0, help="messages/s the fake Bot API accepts (default 30)"
+        "--limit",
+        type=float,
+        default=30.0,
+        help="messages/s the Bot API emulation accepts (default 30)",
     )
     parser.add_argument("--timeout", type=float, default=300.0, help="for the whole benchmark")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")

@@ -1,7 +1,7 @@
 """Webhook benchmark: the intake load of bench.intake through `helpdesk serve` (the fake Bot
 API posting each update to its webhook, as Telegram does) beside `helpdesk run` (long polling).
 
-Both run as deployed, on SQLite, one after the other against a fresh fake Bot API. It measures
+Both run as deployed, on SQLite, one after the other against a fresh Bot API emulation. It measures
 updates per second and reply latency (p50, p99, max) with residents answering as fast as the
 bot replies, then the latency at a steady rate of updates (50 a second by default).
 """
@@ -116,7 +116,7 @@ def table(figures: dict[str, Any]) -> str:
             f"{'':<22}target webhook p99 < {STEADY_P99_MS:g} ms at {rate}: "
             f"{verdict(targets['steady_p99_under_50_ms'])}",
             "",
-            "latency: update pushed into the fake Bot API -> the bot's reply to it arriving there",
+            "latency: update pushed into the emulated Bot API -> the bot's reply arriving there",
             "  (its sendMessage; the edit for a multiple-choice toggle), on one clock.",
             f"steady: {steady['residents']} residents with at most one update outstanding each; "
             "late = issued",

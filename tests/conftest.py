@@ -21,7 +21,8 @@ from bot.clock import Clock, now
 from bot.config import Settings
 from db import migrate
 from db.session import create_engine, session_factory
-from tests.fake_telegram import FakeBotAPI, running
+from handlers.emulation.telegram import EmulatedBotAPI
+from tests.polling import running
 from tests.transcript import Person
 
 POSTGRES_URL = os.environ.get(
@@ -80,8 +81,8 @@ async def sessions(database_url: str) -> AsyncIterator[object]:
 
 
 @pytest.fixture
-async def telegram() -> AsyncIterator[FakeBotAPI]:
-    server = FakeBotAPI(token=TOKEN)
+async def telegram() -> AsyncIterator[EmulatedBotAPI]:
+    server = EmulatedBotAPI(token=TOKEN)
     await server.start()
     try:
         yield server
@@ -90,7 +91,7 @@ async def telegram() -> AsyncIterator[FakeBotAPI]:
 
 
 @pytest.fixture
-def settings(telegram: FakeBotAPI, database_url: str) -> Settings:
+def settings(telegram: EmulatedBotAPI, database_url: str) -> Settings:
     return Settings(token=TOKEN, api_url=telegram.base_url, database_url=database_url)
 
 
@@ -127,5 +128,5 @@ async def live_bot(bot: Bot) -> AsyncIterator[Bot]:
 
 
 @pytest.fixture
-def people(telegram: FakeBotAPI) -> Iterator[type[Person]]:
+def people(telegram: EmulatedBotAPI) -> Iterator[type[Person]]:
     yield Person

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.cases.routing import QueueSettings
-from tests.fake_telegram import FakeBotAPI, SentMessage
+from handlers.emulation.telegram import EmulatedBotAPI, SentMessage
 from tests.transcript import Person
 
 HOUSING_GROUP = -1001000000001
@@ -51,11 +51,11 @@ async def confirm_housing_request(ada: Person, number: str = "SP-00001") -> None
     await ada.hears(f"Your request number is {number}")
 
 
-async def next_card(telegram: FakeBotAPI, group: int) -> SentMessage:
+async def next_card(telegram: EmulatedBotAPI, group: int) -> SentMessage:
     return await telegram.next_message(group)
 
 
-async def claimed_case(telegram: FakeBotAPI, ada: Person, vera: Person) -> None:
+async def claimed_case(telegram: EmulatedBotAPI, ada: Person, vera: Person) -> None:
     """Ada asks for housing help; Vera takes the request and reads its details."""
     await confirm_housing_request(ada)
     card = await telegram.next_message(HOUSING_GROUP)

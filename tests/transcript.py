@@ -6,12 +6,12 @@ import json
 
 from bot import i18n
 from bot.i18n import _
-from tests.fake_telegram import FakeBotAPI, SentMessage, User
+from handlers.emulation.telegram import EmulatedBotAPI, SentMessage, User
 
 
 class Person:
     def __init__(
-        self, telegram: FakeBotAPI, user_id: int, language_code: str | None = "en"
+        self, telegram: EmulatedBotAPI, user_id: int, language_code: str | None = "en"
     ) -> None:
         self.telegram = telegram
         self.user = User(user_id, first_name=f"Person {user_id}", language_code=language_code)

@@ -20,9 +20,9 @@ from db.models import (
     Rsvp,
 )
 from db.session import Sessions
+from handlers.emulation.telegram import EmulatedBotAPI
 from tests.clock import Clock
 from tests.conftest import Bot
-from tests.fake_telegram import FakeBotAPI
 from tests.transcript import Person
 
 ORGANISER = 9001
@@ -121,7 +121,7 @@ def test_monthly_on_the_same_weekday_counts_a_fifth_week_as_the_last() -> None:
 
 
 async def test_an_organiser_creates_a_weekly_homework_group(
-    telegram: FakeBotAPI, bot: Bot, sessions
+    telegram: EmulatedBotAPI, bot: Bot, sessions
 ) -> None:
     async with bot.running(organisers=ORGANISERS):
         org = Person(telegram, ORGANISER, "en")
@@ -202,7 +202,7 @@ async def test_an_organiser_creates_a_weekly_homework_group(
 
 
 async def test_a_meeting_is_created_without_a_description(
-    telegram: FakeBotAPI, bot: Bot, sessions
+    telegram: EmulatedBotAPI, bot: Bot, sessions
 ) -> None:
     async with bot.running(organisers=ORGANISERS):
         org = Person(telegram, ORGANISER, "en")
@@ -237,7 +237,7 @@ async def test_a_meeting_is_created_without_a_description(
 
 
 async def test_an_identical_activity_is_not_created_twice(
-    telegram: FakeBotAPI, bot: Bot, sessions
+    telegram: EmulatedBotAPI, bot: Bot, sessions
 ) -> None:
     await homework_group(sessions, capacity=6, enrolled=[])
     async with bot.running(organisers=ORGANISERS):
@@ -275,7 +275,7 @@ async def test_an_identical_activity_is_not_created_twice(
 
 
 async def test_bad_answers_are_asked_again_and_change_nothing(
-    telegram: FakeBotAPI, bot: Bot, sessions
+    telegram: EmulatedBotAPI, bot: Bot, sessions
 ) -> None:
     async with bot.running(organisers=ORGANISERS):
         org = Person(telegram, ORGANISER, "en")
@@ -357,7 +357,7 @@ async def test_bad_answers_are_asked_again_and_change_nothing(
 
 
 async def test_stale_and_forged_presses_and_strangers_change_nothing(
-    telegram: FakeBotAPI, bot: Bot, sessions
+    telegram: EmulatedBotAPI, bot: Bot, sessions
 ) -> None:
     ids = await homework_group(sessions, capacity=6, enrolled=[ALI])
     async with bot.running(organisers=ORGANISERS):
@@ -404,7 +404,7 @@ async def test_stale_and_forged_presses_and_strangers_change_nothing(
 
 
 async def test_the_list_and_an_activitys_page_show_who_comes_and_who_waits(
-    telegram: FakeBotAPI, bot: Bot, sessions
+    telegram: EmulatedBotAPI, bot: Bot, sessions
 ) -> None:
     ids = await homework_group(sessions, 3, enrolled=[ALI, SARA, LUCA], waiting=[OMAR, NINA])
     async with sessions() as session, session.begin():
@@ -450,7 +450,7 @@ async def test_the_list_and_an_activitys_page_show_who_comes_and_who_waits(
 
 
 async def test_more_places_go_to_the_waiting_list_and_fewer_remove_no_one(
-    telegram: FakeBotAPI, bot: Bot, sessions
+    telegram: EmulatedBotAPI, bot: Bot, sessions
 ) -> None:
     ids = await homework_group(sessions, capacity=1, enrolled=[ALI], waiting=[OMAR, NINA])
     async with bot.running(organisers=ORGANISERS):
@@ -486,7 +486,7 @@ async def test_more_places_go_to_the_waiting_list_and_fewer_remove_no_one(
 
 
 async def test_a_new_time_or_place_is_told_to_everyone_signed_up_or_waiting(
-    telegram: FakeBotAPI, bot: Bot, sessions
+    telegram: EmulatedBotAPI, bot: Bot, sessions
 ) -> None:
     await homework_group(sessions, capacity=1, enrolled=[ALI], waiting=[OMAR])
     async with bot.running(organisers=ORGANISERS):
@@ -520,7 +520,7 @@ ARABIC_DESCRIPTION = "أحضروا واجباتكم المدرسية."
 
 
 async def test_an_arabic_text_written_through_change_is_what_arabic_residents_read(
-    telegram: FakeBotAPI, bot: Bot, sessions
+    telegram: EmulatedBotAPI, bot: Bot, sessions
 ) -> None:
     await homework_group(sessions, capacity=6, enrolled=[])
     async with bot.running(organisers=ORGANISERS, clock=Clock("2030-11-20T10:00")):
@@ -583,7 +583,7 @@ async def test_an_arabic_text_written_through_change_is_what_arabic_residents_re
 
 
 async def test_skipping_every_text_in_a_language_removes_it_and_old_buttons_do_nothing(
-    telegram: FakeBotAPI, bot: Bot, sessions
+    telegram: EmulatedBotAPI, bot: Bot, sessions
 ) -> None:
     ids = await homework_group(sessions, capacity=6, enrolled=[])
     async with sessions() as session, session.begin():
@@ -636,7 +636,7 @@ async def test_skipping_every_text_in_a_language_removes_it_and_old_buttons_do_n
 
 
 async def test_a_cancelled_date_is_told_to_everyone_with_a_place(
-    telegram: FakeBotAPI, bot: Bot, sessions
+    telegram: EmulatedBotAPI, bot: Bot, sessions
 ) -> None:
     await homework_group(
         sessions, capacity=2, enrolled=[ALI, SARA], waiting=[OMAR], languages={"Sara": "it"}
@@ -677,7 +677,7 @@ async def test_a_cancelled_date_is_told_to_everyone_with_a_place(
 
 
 async def test_cancelling_the_activity_tells_everyone_and_takes_it_off_the_list(
-    telegram: FakeBotAPI, bot: Bot, sessions
+    telegram: EmulatedBotAPI, bot: Bot, sessions
 ) -> None:
     await homework_group(
         sessions, capacity=2, enrolled=[ALI, SARA], waiting=[OMAR], languages={"Sara": "it"}
@@ -704,7 +704,9 @@ async def test_cancelling_the_activity_tells_everyone_and_takes_it_off_the_list(
     assert [user for user, _status in rows] == [ALI[2], SARA[2], OMAR[2]]
 
 
-async def test_organisers_find_their_commands_in_the_menu(telegram: FakeBotAPI, bot: Bot) -> None:
+async def test_organisers_find_their_commands_in_the_menu(
+    telegram: EmulatedBotAPI, bot: Bot
+) -> None:
     async with bot.running(organisers=ORGANISERS, default_language="en"):
         scope = json.dumps({"chat_id": ORGANISER, "type": "chat"}, sort_keys=True)
         menu = telegram.commands[(scope, "")]

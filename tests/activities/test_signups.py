@@ -12,9 +12,9 @@ from bot import i18n
 from bot.activities import enrolments
 from db.models import Activity, ActivityKind, Enrolment, Outbox, Resident, Rsvp
 from db.session import Sessions
+from handlers.emulation.telegram import EmulatedBotAPI
 from tests.clock import ROME, Clock, at
 from tests.conftest import Bot
-from tests.fake_telegram import FakeBotAPI
 from tests.transcript import Person, said
 
 TITLE = "Doposcuola 8-10 anni"
@@ -100,7 +100,7 @@ async def organiser_creates_the_group(org: Person) -> None:
 
 
 async def test_seven_parents_for_six_places_one_leaves_and_the_seventh_is_told(
-    telegram: FakeBotAPI, bot: Bot, sessions: Sessions
+    telegram: EmulatedBotAPI, bot: Bot, sessions: Sessions
 ) -> None:
     clock = Clock("2027-01-04T10:00")  # a Monday
     org = Person(telegram, ORGANISER, "en")
@@ -197,12 +197,12 @@ async def test_seven_parents_for_six_places_one_leaves_and_the_seventh_is_told(
     )
 
 
-def _last(telegram: FakeBotAPI, chat_id: int) -> str:
+def _last(telegram: EmulatedBotAPI, chat_id: int) -> str:
     return telegram.chats[chat_id][-1].text or ""
 
 
 async def test_the_bot_offers_the_group_that_fits_the_age(
-    telegram: FakeBotAPI, bot: Bot, sessions: Sessions
+    telegram: EmulatedBotAPI, bot: Bot, sessions: Sessions
 ) -> None:
     await add_activities(sessions)
     ada = Person(telegram, 2101, "en")
@@ -252,7 +252,7 @@ async def test_the_bot_offers_the_group_that_fits_the_age(
 
 
 async def test_stop_silences_reminders_until_start(
-    telegram: FakeBotAPI, bot: Bot, sessions: Sessions
+    telegram: EmulatedBotAPI, bot: Bot, sessions: Sessions
 ) -> None:
     await add_activities(sessions)
     clock = Clock("2027-01-04T10:00")
@@ -275,7 +275,7 @@ async def test_stop_silences_reminders_until_start(
 
 
 async def test_a_resident_who_blocked_the_bot_is_not_tried_again(
-    telegram: FakeBotAPI, bot: Bot, sessions: Sessions
+    telegram: EmulatedBotAPI, bot: Bot, sessions: Sessions
 ) -> None:
     await add_activities(sessions)
     clock = Clock("2027-01-04T10:00")
@@ -308,7 +308,7 @@ async def _settled(application: Application, sessions: Sessions) -> None:  # typ
 
 
 async def test_a_reminder_during_a_stop_goes_out_once_within_the_grace_window(
-    telegram: FakeBotAPI, bot: Bot, sessions: Sessions
+    telegram: EmulatedBotAPI, bot: Bot, sessions: Sessions
 ) -> None:
     await add_activities(sessions)
     clock = Clock("2027-01-04T10:00")
@@ -333,7 +333,7 @@ async def test_a_reminder_during_a_stop_goes_out_once_within_the_grace_window(
 
 
 async def test_reminders_keep_local_time_across_the_change_to_summer_time(
-    telegram: FakeBotAPI, bot: Bot, sessions: Sessions
+    telegram: EmulatedBotAPI, bot: Bot, sessions: Sessions
 ) -> None:
     await add_activities(sessions)
     clock = Clock("2027-03-22T10:00")
@@ -352,7 +352,7 @@ async def test_reminders_keep_local_time_across_the_change_to_summer_time(
 
 
 async def test_cancelling_a_date_tells_everyone_with_a_place(
-    telegram: FakeBotAPI, bot: Bot, sessions: Sessions
+    telegram: EmulatedBotAPI, bot: Bot, sessions: Sessions
 ) -> None:
     await add_activities(sessions)
     clock = Clock("2027-01-04T10:00")
@@ -380,7 +380,7 @@ async def test_cancelling_a_date_tells_everyone_with_a_place(
 
 
 async def test_mydata_shows_the_places_and_delete_gives_them_to_whoever_waits(
-    telegram: FakeBotAPI, bot: Bot, sessions: Sessions
+    telegram: EmulatedBotAPI, bot: Bot, sessions: Sessions
 ) -> None:
     await add_activities(sessions)
     async with sessions() as session, session.begin():
@@ -417,7 +417,7 @@ async def test_mydata_shows_the_places_and_delete_gives_them_to_whoever_waits(
 
 
 async def test_a_network_fault_or_a_429_delays_a_reminder_but_never_loses_or_repeats_it(
-    telegram: FakeBotAPI, bot: Bot, sessions: Sessions
+    telegram: EmulatedBotAPI, bot: Bot, sessions: Sessions
 ) -> None:
     await add_activities(sessions)
     clock = Clock("2027-01-04T10:00")

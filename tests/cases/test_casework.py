@@ -9,8 +9,8 @@ from sqlmodel import select
 
 from bot.cases.routing import QueueSettings
 from db.models import Case, CaseEvent
+from handlers.emulation.telegram import EmulatedBotAPI
 from tests.conftest import Bot
-from tests.fake_telegram import FakeBotAPI
 from tests.stories import (
     DESK_SETTINGS,
     HOUSING_GROUP,
@@ -27,7 +27,7 @@ async def desk_bot(bot: Bot) -> AsyncIterator[Bot]:
 
 
 async def test_the_resident_and_the_volunteer_talk_through_the_bot(
-    telegram: FakeBotAPI, desk_bot: Bot, sessions
+    telegram: EmulatedBotAPI, desk_bot: Bot, sessions
 ) -> None:
     ada, vera = Person(telegram, 5101, "en"), Person(telegram, 6101, "en")
     await claimed_case(telegram, ada, vera)
@@ -70,7 +70,7 @@ async def test_the_resident_and_the_volunteer_talk_through_the_bot(
 
 
 async def test_notes_waiting_release_and_close(
-    telegram: FakeBotAPI, desk_bot: Bot, sessions
+    telegram: EmulatedBotAPI, desk_bot: Bot, sessions
 ) -> None:
     ada, vera = Person(telegram, 5102, "en"), Person(telegram, 6102, "en")
     marco, organiser = Person(telegram, 6103, "en"), Person(telegram, ORGANISER, "en")
@@ -129,7 +129,7 @@ async def test_notes_waiting_release_and_close(
 
 
 async def test_a_restart_between_claim_and_reply_loses_nothing(
-    telegram: FakeBotAPI, bot: Bot
+    telegram: EmulatedBotAPI, bot: Bot
 ) -> None:
     ada, vera = Person(telegram, 5103, "en"), Person(telegram, 6104, "en")
     async with bot.running(**DESK_SETTINGS):
@@ -144,7 +144,7 @@ async def test_a_restart_between_claim_and_reply_loses_nothing(
 
 
 async def test_a_volunteer_who_left_the_queue_loses_the_case(
-    telegram: FakeBotAPI, bot: Bot, sessions
+    telegram: EmulatedBotAPI, bot: Bot, sessions
 ) -> None:
     ada, vera = Person(telegram, 5104, "en"), Person(telegram, 6105, "en")
     with_vera = (QueueSettings("housing", HOUSING_GROUP, frozenset({6105})),)

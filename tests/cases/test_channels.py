@@ -11,9 +11,9 @@ from sqlmodel import col, select
 from bot.channel import Outcome
 from bot.config import Settings
 from db.models import CaseEvent
+from handlers.emulation.telegram import EmulatedBotAPI
 from tests.conftest import Bot
 from tests.factories import RecordingChannel, housing_case, resident
-from tests.fake_telegram import FakeBotAPI
 from tests.stories import DESK_SETTINGS, HOUSING_GROUP, claimed_case
 from tests.transcript import Person
 
@@ -36,7 +36,7 @@ async def events(sessions) -> list[str]:
 
 
 async def test_a_resident_on_another_channel_hears_their_cases_news_there(
-    telegram: FakeBotAPI, bot: Bot, settings: Settings, sessions
+    telegram: EmulatedBotAPI, bot: Bot, settings: Settings, sessions
 ) -> None:
     other = RecordingChannel()
     async with sessions() as session, session.begin():
@@ -71,7 +71,7 @@ async def test_a_resident_on_another_channel_hears_their_cases_news_there(
 
 
 async def test_a_message_the_resident_never_got_leaves_no_line_in_the_history(
-    telegram: FakeBotAPI, bot: Bot, sessions
+    telegram: EmulatedBotAPI, bot: Bot, sessions
 ) -> None:
     ada, vera = Person(telegram, 5401, "en"), Person(telegram, 6402, "en")
     async with bot.running(**DESK_SETTINGS):
@@ -91,7 +91,7 @@ async def test_a_message_the_resident_never_got_leaves_no_line_in_the_history(
 
 
 async def test_a_channel_that_cannot_deliver_now_is_said_and_changes_nothing(
-    telegram: FakeBotAPI, bot: Bot, settings: Settings, sessions
+    telegram: EmulatedBotAPI, bot: Bot, settings: Settings, sessions
 ) -> None:
     other = RecordingChannel(outcome=Outcome.UNAVAILABLE)
     async with sessions() as session, session.begin():
@@ -111,7 +111,7 @@ async def test_a_channel_that_cannot_deliver_now_is_said_and_changes_nothing(
 
 
 async def test_without_its_channel_a_residents_news_waits_and_nothing_is_lost(
-    telegram: FakeBotAPI, bot: Bot, settings: Settings, sessions
+    telegram: EmulatedBotAPI, bot: Bot, settings: Settings, sessions
 ) -> None:
     """A deployment that stopped running the resident's channel: the volunteer is told, the
     resident is not taken for erased."""

@@ -7,8 +7,8 @@ from datetime import timedelta
 from sqlmodel import select
 
 from db.models import Case, now
+from handlers.emulation.telegram import EmulatedBotAPI
 from tests.conftest import Bot
-from tests.fake_telegram import FakeBotAPI
 from tests.stories import (
     DESK_SETTINGS,
     HOUSING_GROUP,
@@ -28,7 +28,7 @@ async def age_case(sessions, **ago: timedelta) -> None:
 
 
 async def test_an_unclaimed_case_is_posted_again_once_and_organisers_are_told(
-    telegram: FakeBotAPI, bot: Bot, sessions
+    telegram: EmulatedBotAPI, bot: Bot, sessions
 ) -> None:
     ada, organiser = Person(telegram, 5201, "en"), Person(telegram, ORGANISER, "en")
     async with bot.running(**DESK_SETTINGS):
@@ -46,7 +46,7 @@ async def test_an_unclaimed_case_is_posted_again_once_and_organisers_are_told(
 
 
 async def test_a_quiet_claimed_case_reminds_its_volunteer_once(
-    telegram: FakeBotAPI, bot: Bot, sessions
+    telegram: EmulatedBotAPI, bot: Bot, sessions
 ) -> None:
     ada, vera = Person(telegram, 5202, "en"), Person(telegram, 6201, "en")
     async with bot.running(**DESK_SETTINGS):

@@ -15,8 +15,8 @@ from bot.clock import now
 from bot.config import Settings
 from bot.i18n import FSI, PDI
 from db.models import Case, CaseEvent, CaseKind, Queue, Resident, Volunteer
+from handlers.emulation.telegram import EmulatedBotAPI
 from tests.conftest import TOKEN, Bot
-from tests.fake_telegram import FakeBotAPI
 from tests.stories import (
     FOOD_GROUP,
     HOUSING_GROUP,
@@ -46,7 +46,7 @@ def test_routing_rules_then_the_queue_named_after_the_kind_then_the_first() -> N
 
 
 async def test_a_confirmed_case_is_posted_to_its_queue_without_personal_details(
-    telegram: FakeBotAPI, desk_bot: Bot
+    telegram: EmulatedBotAPI, desk_bot: Bot
 ) -> None:
     ada = Person(telegram, 5001, "en")
     await confirm_housing_request(ada)
@@ -64,7 +64,7 @@ async def test_a_confirmed_case_is_posted_to_its_queue_without_personal_details(
 
 
 async def test_first_claim_wins_the_claimer_gets_the_details_and_the_resident_is_told(
-    telegram: FakeBotAPI, desk_bot: Bot, sessions
+    telegram: EmulatedBotAPI, desk_bot: Bot, sessions
 ) -> None:
     ada = Person(telegram, 5002, "en")
     vera = Person(telegram, 6001, "it")
@@ -92,7 +92,7 @@ async def test_first_claim_wins_the_claimer_gets_the_details_and_the_resident_is
 
 
 async def test_outsiders_forged_presses_and_other_groups_change_nothing(
-    telegram: FakeBotAPI, desk_bot: Bot, sessions
+    telegram: EmulatedBotAPI, desk_bot: Bot, sessions
 ) -> None:
     ada = Person(telegram, 5003, "en")
     stranger = Person(telegram, 6003, "en")
@@ -115,7 +115,7 @@ async def test_outsiders_forged_presses_and_other_groups_change_nothing(
 
 
 async def test_a_volunteer_who_never_opened_the_bot_gets_a_link_to_the_details(
-    telegram: FakeBotAPI, desk_bot: Bot
+    telegram: EmulatedBotAPI, desk_bot: Bot
 ) -> None:
     ada = Person(telegram, 5004, "en")
     vera = Person(telegram, 6004, "en")
@@ -135,7 +135,7 @@ async def test_a_volunteer_who_never_opened_the_bot_gets_a_link_to_the_details(
     await stranger.hears("This link is for the volunteer who took the request.")
 
 
-async def test_the_open_case_cap_is_explained(telegram: FakeBotAPI, bot: Bot, sessions) -> None:
+async def test_the_open_case_cap_is_explained(telegram: EmulatedBotAPI, bot: Bot, sessions) -> None:
     async with bot.running(queues=QUEUES, max_open_cases=1, default_language="en"):
         ada, bea = Person(telegram, 5005, "en"), Person(telegram, 5006, "en")
         vera = Person(telegram, 6006, "en")
@@ -151,7 +151,7 @@ async def test_the_open_case_cap_is_explained(telegram: FakeBotAPI, bot: Bot, se
 
 
 async def test_setqueue_is_for_organisers_speaking_as_themselves(
-    telegram: FakeBotAPI, desk_bot: Bot, sessions
+    telegram: EmulatedBotAPI, desk_bot: Bot, sessions
 ) -> None:
     group = -1001000000009
     organiser, volunteer = Person(telegram, ORGANISER, "en"), Person(telegram, 6007, "en")
@@ -184,7 +184,7 @@ async def test_setqueue_is_for_organisers_speaking_as_themselves(
 
 
 async def test_the_queue_follows_its_group_when_it_becomes_a_supergroup(
-    telegram: FakeBotAPI, desk_bot: Bot, sessions
+    telegram: EmulatedBotAPI, desk_bot: Bot, sessions
 ) -> None:
     old, new = -4000000001, -1004000000001
     organiser = Person(telegram, ORGANISER, "en")
@@ -209,7 +209,7 @@ async def test_the_queue_follows_its_group_when_it_becomes_a_supergroup(
 
 
 async def test_a_card_follows_a_group_that_became_a_supergroup_unseen(
-    telegram: FakeBotAPI, desk_bot: Bot, sessions
+    telegram: EmulatedBotAPI, desk_bot: Bot, sessions
 ) -> None:
     moved = -1005000000001
     telegram.migrate(HOUSING_GROUP, moved)
@@ -223,7 +223,7 @@ async def test_a_card_follows_a_group_that_became_a_supergroup_unseen(
 
 
 async def test_a_queue_whose_group_lost_the_bot_waits_and_organisers_are_told(
-    telegram: FakeBotAPI, desk_bot: Bot, sessions
+    telegram: EmulatedBotAPI, desk_bot: Bot, sessions
 ) -> None:
     organiser = Person(telegram, ORGANISER, "en")
 
@@ -290,7 +290,7 @@ async def test_queues_from_the_config_are_known_at_start(settings: Settings, ses
 
 
 async def test_a_queue_restricted_to_listed_volunteers_refuses_other_members(
-    telegram: FakeBotAPI, bot: Bot
+    telegram: EmulatedBotAPI, bot: Bot
 ) -> None:
     listed = (QueueSettings("housing", HOUSING_GROUP, frozenset({6301})),)
     async with bot.running(queues=listed, default_language="en"):
@@ -304,7 +304,7 @@ async def test_a_queue_restricted_to_listed_volunteers_refuses_other_members(
         await volunteer.hears("You took request SP-00001")
 
 
-async def test_membership_is_checked_again_after_a_few_minutes(telegram: FakeBotAPI) -> None:
+async def test_membership_is_checked_again_after_a_few_minutes(telegram: EmulatedBotAPI) -> None:
     from telegram import Bot as TelegramBot
 
     from handlers.telegram.membership import Membership

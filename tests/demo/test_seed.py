@@ -11,8 +11,8 @@ from bot.activities.schedule import next_occurrence
 from bot.config import Settings
 from bot.demo import seed
 from db.models import Activity, Case, CaseEvent, Queue, Volunteer
+from handlers.emulation.telegram import EmulatedBotAPI
 from tests.conftest import Bot
-from tests.fake_telegram import FakeBotAPI
 from tests.transcript import Person
 
 MOMENT = datetime(2030, 11, 25, 9, 0, tzinfo=UTC)
@@ -51,7 +51,7 @@ async def test_the_demo_starts_with_queues_people_activities_and_requests(
 
 
 async def test_the_bot_serves_the_demos_people(
-    telegram: FakeBotAPI, bot: Bot, settings: Settings, sessions
+    telegram: EmulatedBotAPI, bot: Bot, settings: Settings, sessions
 ) -> None:
     demo = seed.demo_settings(settings)
     async with sessions() as session, session.begin():

@@ -1,19 +1,19 @@
-"""A resident's whole intake through the real application and a fake Bot API, as transcripts."""
+"""A resident's whole intake through the real application and the emulated Bot API."""
 
 from __future__ import annotations
 
 from sqlmodel import select
 
 from db.models import Case, Consent, Intake
+from handlers.emulation.telegram import EmulatedBotAPI
 from tests.conftest import Bot
-from tests.fake_telegram import FakeBotAPI
 from tests.stories import (
     consent_in_english,
 )
 from tests.transcript import Person
 
 
-async def test_housing_intake_in_english(telegram: FakeBotAPI, live_bot: Bot, sessions) -> None:
+async def test_housing_intake_in_english(telegram: EmulatedBotAPI, live_bot: Bot, sessions) -> None:
     ada = Person(telegram, 1001, "en")
     await consent_in_english(ada)
     await ada.taps("Housing help")
@@ -57,7 +57,7 @@ async def test_housing_intake_in_english(telegram: FakeBotAPI, live_bot: Bot, se
 
 
 async def test_food_intake_with_children_ages_and_dietary_needs(
-    telegram: FakeBotAPI, live_bot: Bot
+    telegram: EmulatedBotAPI, live_bot: Bot
 ) -> None:
     ada = Person(telegram, 1002, "en")
     await consent_in_english(ada)
@@ -92,7 +92,7 @@ async def test_food_intake_with_children_ages_and_dietary_needs(
 
 
 async def test_the_chosen_answer_stays_under_the_question(
-    telegram: FakeBotAPI, live_bot: Bot
+    telegram: EmulatedBotAPI, live_bot: Bot
 ) -> None:
     ada = Person(telegram, 1003, "en")
     await consent_in_english(ada)
@@ -111,7 +111,7 @@ async def test_the_chosen_answer_stays_under_the_question(
     assert menu.reply_markup is None
 
 
-async def test_change_an_answer_from_the_summary(telegram: FakeBotAPI, live_bot: Bot) -> None:
+async def test_change_an_answer_from_the_summary(telegram: EmulatedBotAPI, live_bot: Bot) -> None:
     ada = Person(telegram, 1004, "en")
     await consent_in_english(ada)
     await ada.taps("Food aid")
@@ -142,7 +142,7 @@ async def test_change_an_answer_from_the_summary(telegram: FakeBotAPI, live_bot:
 
 
 async def test_cancel_asks_for_confirmation_and_discards(
-    telegram: FakeBotAPI, live_bot: Bot, sessions
+    telegram: EmulatedBotAPI, live_bot: Bot, sessions
 ) -> None:
     ada = Person(telegram, 1005, "en")
     await consent_in_english(ada)
@@ -167,7 +167,7 @@ async def test_cancel_asks_for_confirmation_and_discards(
 
 
 async def test_bad_input_gets_an_answer_and_changes_nothing(
-    telegram: FakeBotAPI, live_bot: Bot, sessions
+    telegram: EmulatedBotAPI, live_bot: Bot, sessions
 ) -> None:
     ada = Person(telegram, 1006, "en")
     await consent_in_english(ada)
@@ -194,7 +194,7 @@ async def test_bad_input_gets_an_answer_and_changes_nothing(
 
 
 async def test_forged_and_stale_buttons_change_nothing(
-    telegram: FakeBotAPI, live_bot: Bot, sessions
+    telegram: EmulatedBotAPI, live_bot: Bot, sessions
 ) -> None:
     ada = Person(telegram, 1007, "en")
     await consent_in_english(ada)
@@ -216,7 +216,7 @@ async def test_forged_and_stale_buttons_change_nothing(
 
 
 async def test_declining_consent_stores_only_the_refusal(
-    telegram: FakeBotAPI, live_bot: Bot, sessions
+    telegram: EmulatedBotAPI, live_bot: Bot, sessions
 ) -> None:
     ada = Person(telegram, 1008, "en")
     ada.says("/start")
@@ -233,7 +233,7 @@ async def test_declining_consent_stores_only_the_refusal(
         assert (await session.exec(select(Intake))).first() is None
 
 
-async def test_a_restart_in_the_middle_loses_no_answer(telegram: FakeBotAPI, bot: Bot) -> None:
+async def test_a_restart_in_the_middle_loses_no_answer(telegram: EmulatedBotAPI, bot: Bot) -> None:
     ada = Person(telegram, 1009, "en")
     async with bot.running():
         await consent_in_english(ada)
@@ -256,7 +256,7 @@ async def test_a_restart_in_the_middle_loses_no_answer(telegram: FakeBotAPI, bot
 
 
 async def test_an_update_delivered_again_after_a_crash_is_applied_once(
-    telegram: FakeBotAPI, bot: Bot, sessions
+    telegram: EmulatedBotAPI, bot: Bot, sessions
 ) -> None:
     ada = Person(telegram, 1010, "en")
     async with bot.running():
@@ -277,7 +277,9 @@ async def test_an_update_delivered_again_after_a_crash_is_applied_once(
     assert intake.answers == {"household": 2, "children": 1}
 
 
-async def test_flood_control_is_waited_out_not_shown(telegram: FakeBotAPI, live_bot: Bot) -> None:
+async def test_flood_control_is_waited_out_not_shown(
+    telegram: EmulatedBotAPI, live_bot: Bot
+) -> None:
     ada = Person(telegram, 1011, "en")
     telegram.fail_next("sendMessage", error_code=429, retry_after=1)
     ada.says("/start")
@@ -286,7 +288,7 @@ async def test_flood_control_is_waited_out_not_shown(telegram: FakeBotAPI, live_
 
 
 async def test_text_outside_an_intake_leads_back_to_the_next_step(
-    telegram: FakeBotAPI, live_bot: Bot
+    telegram: EmulatedBotAPI, live_bot: Bot
 ) -> None:
     ada = Person(telegram, 1012, "en")
     ada.says("hello")

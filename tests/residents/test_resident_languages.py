@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 
+from handlers.emulation.telegram import EmulatedBotAPI
 from tests.conftest import Bot
-from tests.fake_telegram import FakeBotAPI
 from tests.transcript import Person
 
 FSI, LRI, PDI = "\u2068", "\u2066", "\u2069"
@@ -18,7 +18,7 @@ def today(language: str) -> str:
     return format_date(datetime.now(ZoneInfo("Europe/Rome")).date(), "medium", locale=language)
 
 
-async def test_housing_intake_in_italian(telegram: FakeBotAPI, live_bot: Bot) -> None:
+async def test_housing_intake_in_italian(telegram: EmulatedBotAPI, live_bot: Bot) -> None:
     giulia = Person(telegram, 3001, "it-IT")
     giulia.says("/start")
     await giulia.hears("Ciao! Che lingua vuoi usare?")
@@ -65,7 +65,7 @@ async def test_housing_intake_in_italian(telegram: FakeBotAPI, live_bot: Bot) ->
     )
 
 
-async def test_food_intake_in_arabic(telegram: FakeBotAPI, live_bot: Bot) -> None:
+async def test_food_intake_in_arabic(telegram: EmulatedBotAPI, live_bot: Bot) -> None:
     amina = Person(telegram, 3002, "ar")
     amina.says("/start")
     await amina.hears("مرحبًا! أي لغة تريد أن تستخدم؟")
@@ -113,7 +113,7 @@ async def test_food_intake_in_arabic(telegram: FakeBotAPI, live_bot: Bot) -> Non
 
 
 async def test_housing_intake_in_arabic_and_food_in_italian_side_by_side(
-    telegram: FakeBotAPI, live_bot: Bot
+    telegram: EmulatedBotAPI, live_bot: Bot
 ) -> None:
     karim = Person(telegram, 3003, "ar")
     marco = Person(telegram, 3004, "it")

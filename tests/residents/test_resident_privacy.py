@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlmodel import select
 
 from db.models import Case, Consent, Intake, Resident
+from handlers.emulation.telegram import EmulatedBotAPI
 from tests.conftest import Bot
-from tests.fake_telegram import FakeBotAPI
 from tests.stories import consent_in_english
 from tests.transcript import Person
 
@@ -28,7 +28,7 @@ async def finish_food_intake(ada: Person) -> None:
 
 
 async def test_mydata_sends_everything_as_text_and_json(
-    telegram: FakeBotAPI, live_bot: Bot
+    telegram: EmulatedBotAPI, live_bot: Bot
 ) -> None:
     ada = Person(telegram, 2001, "en")
     await consent_in_english(ada)
@@ -55,7 +55,7 @@ async def test_mydata_sends_everything_as_text_and_json(
 
 
 async def test_delete_asks_then_erases_personal_data_but_keeps_statistics(
-    telegram: FakeBotAPI, live_bot: Bot, sessions
+    telegram: EmulatedBotAPI, live_bot: Bot, sessions
 ) -> None:
     ada = Person(telegram, 2002, "en")
     await consent_in_english(ada)
@@ -88,7 +88,7 @@ async def test_delete_asks_then_erases_personal_data_but_keeps_statistics(
 
 
 async def test_language_can_change_at_any_time_and_the_question_follows(
-    telegram: FakeBotAPI, live_bot: Bot
+    telegram: EmulatedBotAPI, live_bot: Bot
 ) -> None:
     ada = Person(telegram, 2003, "it")
     ada.says("/start")
@@ -116,7 +116,7 @@ async def test_language_can_change_at_any_time_and_the_question_follows(
 
 
 async def test_an_unexpected_failure_is_told_in_the_residents_language_without_losing_answers(
-    telegram: FakeBotAPI, live_bot: Bot, sessions, caplog
+    telegram: EmulatedBotAPI, live_bot: Bot, sessions, caplog
 ) -> None:
     ada = Person(telegram, 2004, "en")
     await consent_in_english(ada)

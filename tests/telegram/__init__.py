@@ -1,1 +1,1 @@
-"""Tests of the Telegram transport and of the fake Bot API itself."""
+"""Tests of the Telegram transport and of the Bot API emulation."""

@@ -16,9 +16,9 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import RequestData
 
 from db.models import Intake
+from handlers.emulation.telegram import EmulatedBotAPI
 from handlers.telegram.request import AiohttpRequest
 from tests.conftest import TOKEN, Bot
-from tests.fake_telegram import FakeBotAPI
 from tests.stories import consent_in_english
 from tests.transcript import Person
 
@@ -52,7 +52,7 @@ async def test_a_silent_api_is_a_timeout() -> None:
 
 
 async def test_two_quick_messages_from_one_resident_apply_in_order(
-    telegram: FakeBotAPI, live_bot: Bot, sessions
+    telegram: EmulatedBotAPI, live_bot: Bot, sessions
 ) -> None:
     ada = Person(telegram, 4001, "en")
     await consent_in_english(ada)
@@ -68,7 +68,7 @@ async def test_two_quick_messages_from_one_resident_apply_in_order(
 
 
 async def test_helpdesk_run_answers_a_resident_and_keeps_the_token_out_of_its_log(
-    telegram: FakeBotAPI, tmp_path: Path
+    telegram: EmulatedBotAPI, tmp_path: Path
 ) -> None:
     environment = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "HELPDESK_"))},

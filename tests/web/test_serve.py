@@ -1,5 +1,5 @@
 """`helpdesk serve`: Telegram's webhook (refused without its secret, each update applied once),
-/healthz and /metrics, with the real application behind uvicorn and the fake Bot API posting
+/healthz and /metrics, with the real application behind uvicorn and the Bot API emulation posting
 updates to it as Telegram does."""
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from bot.config import Settings
 from bot.demo import seed
 from db.models import CaseEvent, Resident, SeenUpdate
 from db.session import create_engine, database_answers
+from handlers.emulation.telegram import EmulatedBotAPI
 from handlers.telegram.ordering import PerChatOrder
 from tests.conftest import Bot
-from tests.fake_telegram import FakeBotAPI
 from tests.stories import consent_in_english
 from tests.transcript import Person
 
@@ -41,7 +41,7 @@ def free_port() -> int:
 
 @asynccontextmanager
 async def serving(settings: Settings, **changes: Any) -> AsyncIterator[str]:
-    """`helpdesk serve` on a free port, registered with the fake Bot API; its base URL."""
+    """`helpdesk serve` on a free port, registered with the Bot API emulation; its base URL."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     app = build_server(replace(settings, webhook_secret=SECRET, public_url=url, **changes))
@@ -90,7 +90,7 @@ async def count(sessions, table: Any) -> int:
 
 
 async def test_a_resident_does_an_intake_through_the_webhook(
-    telegram: FakeBotAPI, settings: Settings
+    telegram: EmulatedBotAPI, settings: Settings
 ) -> None:
     async with serving(settings) as url:
         assert telegram.webhook_url == f"{url}/telegram" and telegram.webhook_secret == SECRET
@@ -102,7 +102,7 @@ async def test_a_resident_does_an_intake_through_the_webhook(
 
 
 async def test_a_wrong_or_missing_secret_is_refused_and_changes_nothing(
-    telegram: FakeBotAPI, settings: Settings, sessions
+    telegram: EmulatedBotAPI, settings: Settings, sessions
 ) -> None:
     async with serving(settings) as url:
         assert await post(url, start_update(900, 7002), secret="not-the-secret") == 403
@@ -114,7 +114,7 @@ async def test_a_wrong_or_missing_secret_is_refused_and_changes_nothing(
 
 
 async def test_an_update_delivered_twice_is_applied_once(
-    telegram: FakeBotAPI, settings: Settings, sessions
+    telegram: EmulatedBotAPI, settings: Settings, sessions
 ) -> None:
     async with serving(settings) as url:
         assert await post(url, start_update(910, 7003)) == 200
@@ -126,7 +126,7 @@ async def test_an_update_delivered_twice_is_applied_once(
     assert await count(sessions, Resident) == 1
 
 
-async def test_healthz_and_metrics_answer(telegram: FakeBotAPI, settings: Settings) -> None:
+async def test_healthz_and_metrics_answer(telegram: EmulatedBotAPI, settings: Settings) -> None:
     async with serving(settings) as url:
         assert await post(url, start_update(920, 7004)) == 200
         async with aiohttp.ClientSession() as client:
@@ -163,7 +163,7 @@ def test_serve_refuses_to_start_without_a_secret(
 
 
 async def test_an_update_not_handled_is_delivered_again_and_applied_once(
-    telegram: FakeBotAPI, settings: Settings, sessions, monkeypatch: pytest.MonkeyPatch
+    telegram: EmulatedBotAPI, settings: Settings, sessions, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The server fails before the update is handled: no 200, so Telegram tries again later."""
     real = PerChatOrder.do_process_update
@@ -187,7 +187,7 @@ async def test_an_update_not_handled_is_delivered_again_and_applied_once(
 
 
 async def test_a_volunteers_command_delivered_twice_is_applied_once(
-    telegram: FakeBotAPI, settings: Settings, sessions
+    telegram: EmulatedBotAPI, settings: Settings, sessions
 ) -> None:
     demo = seed.demo_settings(settings)
     async with sessions() as session, session.begin():
@@ -208,7 +208,7 @@ async def test_a_volunteers_command_delivered_twice_is_applied_once(
 
 
 async def test_run_removes_the_webhook_that_serve_registered(
-    telegram: FakeBotAPI, settings: Settings, bot: Bot
+    telegram: EmulatedBotAPI, settings: Settings, bot: Bot
 ) -> None:
     async with serving(settings) as url:
         assert telegram.webhook_url == f"{url}/telegram"

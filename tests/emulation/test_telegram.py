@@ -1,4 +1,4 @@
-"""Prove tests.fake_telegram against the real python-telegram-bot Application and Bot."""
+"""The Bot API emulation against the real python-telegram-bot Application and Bot."""
 
 from __future__ import annotations
 
@@ -27,19 +27,21 @@ from telegram.ext import (
     ContextTypes,
 )
 
-from tests.fake_telegram import TOKEN, Call, FakeBotAPI, User, running
+from handlers.emulation.telegram import TOKEN, Call, Change, EmulatedBotAPI, User
+from tests.polling import running
 
 ADA = User(1001, "Ada")
+BEA = User(1002, "Bea")
 KEYBOARD = {"inline_keyboard": [[{"text": "Help", "callback_data": "help"}]]}
 
 
 @pytest.fixture
-async def server() -> AsyncIterator[FakeBotAPI]:
-    async with FakeBotAPI() as srv:
+async def server() -> AsyncIterator[EmulatedBotAPI]:
+    async with EmulatedBotAPI() as srv:
         yield srv
 
 
-def build_app(server: FakeBotAPI, *, rate_limiter: AIORateLimiter | None = None) -> Any:
+def build_app(server: EmulatedBotAPI, *, rate_limiter: AIORateLimiter | None = None) -> Any:
     builder: Any = Application.builder().token(TOKEN).base_url(server.base_url)
     if rate_limiter is not None:
         builder = builder.rate_limiter(rate_limiter)
@@ -73,7 +75,7 @@ def build_app(server: FakeBotAPI, *, rate_limiter: AIORateLimiter | None = None)
     return app
 
 
-async def test_start_then_button_press_answers_and_edits(server: FakeBotAPI) -> None:
+async def test_start_then_button_press_answers_and_edits(server: EmulatedBotAPI) -> None:
     async with running(build_app(server)):
         server.push_text(ADA, "/start")
         msg = await server.next_message(ADA.id)
@@ -92,7 +94,7 @@ async def test_start_then_button_press_answers_and_edits(server: FakeBotAPI) -> 
         await server.wait_updates_consumed()
 
 
-async def test_command_addressed_to_bot_in_supergroup(server: FakeBotAPI) -> None:
+async def test_command_addressed_to_bot_in_supergroup(server: EmulatedBotAPI) -> None:
     async with running(build_app(server)):
         server.push_text(ADA, "/start@sportello_test_bot", chat_id=-100777)
         msg = await server.next_message(-100777)
@@ -102,7 +104,7 @@ async def test_command_addressed_to_bot_in_supergroup(server: FakeBotAPI) -> Non
         assert msg.reply_to == 1
 
 
-async def test_injected_429_is_waited_out_by_rate_limiter(server: FakeBotAPI) -> None:
+async def test_injected_429_is_waited_out_by_rate_limiter(server: EmulatedBotAPI) -> None:
     server.fail_next("sendMessage", 429, retry_after=1)
     async with running(build_app(server, rate_limiter=AIORateLimiter(max_retries=2))):
         server.push_text(ADA, "/start")
@@ -119,7 +121,7 @@ async def test_injected_429_is_waited_out_by_rate_limiter(server: FakeBotAPI) ->
     assert sends[1].at - sends[0].at >= 1.0
 
 
-async def test_blocked_user_raises_forbidden_in_handler(server: FakeBotAPI) -> None:
+async def test_blocked_user_raises_forbidden_in_handler(server: EmulatedBotAPI) -> None:
     app = build_app(server)
     server.block(ADA.id)
     async with running(app):
@@ -135,7 +137,7 @@ async def test_blocked_user_raises_forbidden_in_handler(server: FakeBotAPI) -> N
     assert server.unread(ADA.id) == []
 
 
-async def test_document_upload_keeps_name_and_bytes(server: FakeBotAPI) -> None:
+async def test_document_upload_keeps_name_and_bytes(server: EmulatedBotAPI) -> None:
     async with running(build_app(server)):
         server.push_text(ADA, "/doc")
         msg = await server.next_message(ADA.id)
@@ -144,7 +146,10 @@ async def test_document_upload_keeps_name_and_bytes(server: FakeBotAPI) -> None:
 
 
 async def test_rate_limit_counts_rejections() -> None:
-    async with FakeBotAPI(rate_limit_per_second=2) as srv, Bot(TOKEN, base_url=srv.base_url) as bot:
+    async with (
+        EmulatedBotAPI(rate_limit_per_second=2) as srv,
+        Bot(TOKEN, base_url=srv.base_url) as bot,
+    ):
         results = await asyncio.gather(
             *(bot.send_message(ADA.id, f"n{i}") for i in range(5)), return_exceptions=True
         )
@@ -153,7 +158,7 @@ async def test_rate_limit_counts_rejections() -> None:
         assert len(srv.chats[ADA.id]) == 2
 
 
-async def test_stopping_app_during_long_poll_is_fast(server: FakeBotAPI) -> None:
+async def test_stopping_app_during_long_poll_is_fast(server: EmulatedBotAPI) -> None:
     def long_poll(call: Call) -> bool:
         return call.params.get("timeout") == 30 and call.response is None
 
@@ -164,7 +169,7 @@ async def test_stopping_app_during_long_poll_is_fast(server: FakeBotAPI) -> None
 
 
 async def test_server_stop_releases_pending_long_poll() -> None:
-    srv = FakeBotAPI()
+    srv = EmulatedBotAPI()
     await srv.start()
     async with aiohttp.ClientSession() as http:
         poll = asyncio.create_task(
@@ -178,7 +183,7 @@ async def test_server_stop_releases_pending_long_poll() -> None:
     assert time.monotonic() - started < 2.0
 
 
-async def test_get_updates_offset_limit_and_wakeup(server: FakeBotAPI) -> None:
+async def test_get_updates_offset_limit_and_wakeup(server: EmulatedBotAPI) -> None:
     url = f"{server.base_url}{TOKEN}/getUpdates"
     async with aiohttp.ClientSession() as http:
         ids = [server.push_text(ADA, f"m{i}") for i in range(3)]
@@ -201,7 +206,7 @@ async def test_get_updates_offset_limit_and_wakeup(server: FakeBotAPI) -> None:
         await server.wait_updates_consumed(timeout=0.5)
 
 
-async def test_unknown_token_and_method_are_rejected(server: FakeBotAPI) -> None:
+async def test_unknown_token_and_method_are_rejected(server: EmulatedBotAPI) -> None:
     async with aiohttp.ClientSession() as http:
         bad_token = await http.post(f"{server.base_url}999:NOPE/getMe")
         assert bad_token.status == 401
@@ -213,7 +218,7 @@ async def test_unknown_token_and_method_are_rejected(server: FakeBotAPI) -> None
             pass
 
 
-async def test_edit_errors_match_telegram(server: FakeBotAPI) -> None:
+async def test_edit_errors_match_telegram(server: EmulatedBotAPI) -> None:
     async with Bot(TOKEN, base_url=server.base_url) as bot:
         markup = InlineKeyboardMarkup.from_button(InlineKeyboardButton("x", callback_data="x"))
         sent = await bot.send_message(ADA.id, "hi", reply_markup=markup)
@@ -230,7 +235,55 @@ async def test_edit_errors_match_telegram(server: FakeBotAPI) -> None:
             await bot.edit_message_text("new", ADA.id, sent.message_id)
 
 
-async def test_misc_methods_roundtrip(server: FakeBotAPI) -> None:
+async def test_html_comes_back_as_text_and_entities_as_telegram_echoes_it(
+    server: EmulatedBotAPI,
+) -> None:
+    async with Bot(TOKEN, base_url=server.base_url) as bot:
+        html = 'Request <b>SP-1</b> 👍 <a href="https://x.org/?a=1&amp;b=2">more</a> &lt;3'
+        sent = await bot.send_message(ADA.id, html, parse_mode="HTML")
+        assert sent.text == "Request SP-1 👍 more <3"
+        # Offsets count UTF-16 units: the emoji is two.
+        assert [(e.type, e.offset, e.length, e.url) for e in sent.entities] == [
+            ("bold", 8, 4, None),
+            ("text_link", 16, 4, "https://x.org/?a=1&b=2"),
+        ]
+        copy = await bot.copy_message(BEA.id, ADA.id, sent.message_id)
+        copied = server.message(BEA.id, copy.message_id)
+        assert copied is not None and copied["text"] == sent.text
+        assert copied["entities"][0] == {"type": "bold", "offset": 8, "length": 4}
+        # What the bot sent is kept as it was written, for tests that read it.
+        assert server.chats[ADA.id][0].text == html
+
+
+async def test_watchers_see_each_change_a_person_would_see(server: EmulatedBotAPI) -> None:
+    seen: list[Change] = []
+    stop = server.watch(seen.append)
+    server.titles[-100555] = "Sportello casa"
+    markup = InlineKeyboardMarkup.from_button(InlineKeyboardButton("x", callback_data="x"))
+    async with Bot(TOKEN, base_url=server.base_url) as bot:
+        sent = await bot.send_message(-100555, "card", reply_markup=markup)
+        server.push_callback(ADA, server.chats[-100555][0], "x")
+        [update] = await bot.get_updates()
+        assert update.callback_query is not None and update.callback_query.message is not None
+        assert update.callback_query.message.chat.title == "Sportello casa"
+        await update.callback_query.answer("Taken")
+        await bot.edit_message_text("card, taken", -100555, sent.message_id)
+        await bot.delete_message(-100555, sent.message_id)
+        server.push_text(ADA, "hello")
+    stop()
+    server.push_text(ADA, "unseen")
+    assert seen == [
+        Change("message", -100555, 1),
+        Change("toast", -100555, user_id=ADA.id, text="Taken"),
+        Change("edit", -100555, 1),
+        Change("delete", -100555, 1),
+        Change("message", ADA.id, 1),
+    ]
+    assert [m["text"] for m in server.history(ADA.id)] == ["hello", "unseen"]
+    assert server.message(-100555, 1) is None and server.history(-100555) == []
+
+
+async def test_misc_methods_roundtrip(server: EmulatedBotAPI) -> None:
     server.push_document(ADA, file_name="id.pdf", data=b"%PDF")
     server.push_photo(ADA, caption="look")
     async with Bot(TOKEN, base_url=server.base_url) as bot:
@@ -256,7 +309,7 @@ async def test_misc_methods_roundtrip(server: FakeBotAPI) -> None:
             await bot.answer_callback_query("nope")
 
 
-async def test_waiters_time_out_with_a_call_dump(server: FakeBotAPI) -> None:
+async def test_waiters_time_out_with_a_call_dump(server: EmulatedBotAPI) -> None:
     async with Bot(TOKEN, base_url=server.base_url) as bot:
         await bot.send_message(ADA.id, "first")
     assert (await server.next_message(ADA.id)).text == "first"
@@ -267,7 +320,7 @@ async def test_waiters_time_out_with_a_call_dump(server: FakeBotAPI) -> None:
 
 
 async def test_webhook_posts_chats_side_by_side_and_each_chat_in_order(
-    server: FakeBotAPI,
+    server: EmulatedBotAPI,
 ) -> None:
     """Up to max_connections posts at once, never two of one chat; a 500 is posted again."""
     in_flight: set[int] = set()

@@ -1,27 +1,29 @@
-"""An in-process fake Telegram Bot API server (aiohttp) that a real PTB Application can poll."""
+"""Telegram's Bot API, emulated in-process (aiohttp): what the demo, the tests and the benchmarks
+run the real PTB Application against.
+
+It answers the methods the help desk uses with the shapes and errors Telegram gives (messages
+echoed with their entities, edits that keep the message, "message is not modified", 429s with
+retry_after, blocked users, migrated groups), takes updates by long polling or pushes them to a
+webhook as Telegram does, and tells whoever watches it (the demo's page) each change a person
+would see in a chat.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dtm
 import itertools
 import json
 import re
 import socket
 import time
 from collections import defaultdict, deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html import unescape
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+from typing import Any, Literal, NamedTuple, TypeVar
 
 from aiohttp import web
-
-if TYPE_CHECKING:
-    from telegram.ext import Application
-
-    AppT = TypeVar("AppT", bound=Application[Any, Any, Any, Any, Any, Any])
 
 JSON = dict[str, Any]
 T = TypeVar("T")
@@ -129,6 +131,9 @@ class SentMessage:
     parse_mode: str | None = None
     reply_to: int | None = None
     copied_from: tuple[int, int] | None = None
+    media: str | None = None  # a copy's: photo | document | voice, as its source's
+    entities: list[JSON] | None = None  # given as entities (a copy), not as HTML
+    caption_entities: list[JSON] | None = None
     # Previous (text, reply_markup) versions, oldest first.
     history: list[tuple[str | None, dict[str, Any] | None]] = field(default_factory=list)
     deleted: bool = False
@@ -139,6 +144,26 @@ class SentMessage:
     @property
     def document(self) -> Upload | None:
         return self.file if self.kind == "document" else None
+
+
+@dataclass(frozen=True)
+class Change:
+    """Something a person would see happen in a chat: what the demo's page follows.
+
+    `message`: a message arrived, from a person or from the bot; `edit`, `delete`: the bot
+    changed or removed one; `toast`: the bot answered a button press with a notice (`alert`:
+    one the person must dismiss), seen by the person who pressed it only.
+    """
+
+    kind: Literal["message", "edit", "delete", "toast"]
+    chat_id: int
+    message_id: int | None = None
+    user_id: int | None = None  # a toast's reader
+    text: str | None = None  # a toast's words
+    alert: bool = False
+
+
+Watcher = Callable[[Change], None]
 
 
 class ApiError(Exception):
@@ -178,10 +203,35 @@ def _markup(raw: Any) -> dict[str, Any] | None:
     return raw
 
 
-def _check_html(text: str) -> str:
-    """Validate Telegram-HTML like the server does; returns the visible text."""
-    stack: list[str] = []
+_ENTITY_TYPES = {
+    "b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u": "underline",
+    "ins": "underline", "s": "strikethrough", "strike": "strikethrough", "del": "strikethrough",
+    "tg-spoiler": "spoiler", "span": "spoiler", "a": "text_link", "code": "code", "pre": "pre",
+    "blockquote": "blockquote", "tg-emoji": "custom_emoji",
+}  # fmt: skip
+_ATTRIBUTE = re.compile(r'([a-zA-Z-]+)\s*=\s*"([^"]*)"')
+
+
+def _utf16(text: str) -> int:
+    """Telegram counts entity offsets and lengths in UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def parse_html(text: str) -> tuple[str, list[JSON]]:
+    """Telegram-HTML read as the server reads it: the visible text and its entities.
+
+    Refuses what Telegram refuses (unknown or unbalanced tags) with Telegram's own wording.
+    """
+    stack: list[tuple[str, int, dict[str, str]]] = []  # open tags: name, offset, attributes
+    visible: list[str] = []
+    length = 0
+    entities: list[JSON] = []
+    cursor = 0
     for m in _HTML_TOKEN.finditer(text):
+        piece = unescape(text[cursor : m.start()])
+        visible.append(piece)
+        length += _utf16(piece)
+        cursor = m.end()
         at = len(text[: m.start()].encode())
         closing, tag = m.group(1), (m.group(2) or "").lower()
         if not tag:
@@ -190,18 +240,53 @@ def _check_html(text: str) -> str:
             kind = "end" if closing else "start"
             raise ApiError(f'{_ENTITIES}Unsupported {kind} tag "{tag}" at byte offset {at}')
         if not closing:
-            stack.append(tag)
-        elif not stack or stack[-1] != tag:
-            expected = stack[-1] if stack else ""
+            attributes = {k.lower(): unescape(v) for k, v in _ATTRIBUTE.findall(m.group(0))}
+            if tag == "blockquote" and " expandable" in m.group(0).lower():
+                attributes["expandable"] = ""
+            stack.append((tag, length, attributes))
+            continue
+        if not stack or stack[-1][0] != tag:
+            expected = stack[-1][0] if stack else ""
             raise ApiError(
                 f'{_ENTITIES}Unmatched end tag at byte offset {at}, expected "</{expected}>", '
                 f'found "</{tag}>"'
             )
-        else:
-            stack.pop()
+        _, offset, attributes = stack.pop()
+        if length > offset:
+            entities.append(_entity(tag, offset, length - offset, attributes, stack))
     if stack:
-        raise ApiError(f'{_ENTITIES}Can\'t find end tag corresponding to start tag "{stack[-1]}"')
-    return unescape(re.sub(r"<[^<>]*>", "", text))
+        raise ApiError(
+            f'{_ENTITIES}Can\'t find end tag corresponding to start tag "{stack[-1][0]}"'
+        )
+    visible.append(unescape(text[cursor:]))
+    merged = _merge_code_into_pre(entities)
+    return "".join(visible), sorted(merged, key=lambda e: (e["offset"], -e["length"]))
+
+
+def _entity(
+    tag: str, offset: int, length: int, attributes: dict[str, str], outer: list[Any]
+) -> JSON:
+    entity: JSON = {"type": _ENTITY_TYPES[tag], "offset": offset, "length": length}
+    if tag == "a":
+        entity["url"] = attributes.get("href", "")
+    elif tag == "code" and outer and outer[-1][0] == "pre":
+        language = attributes.get("class", "").removeprefix("language-")
+        entity = {**entity, "type": "pre", "language": language} if language else entity
+    elif tag == "blockquote" and "expandable" in attributes:
+        entity["type"] = "expandable_blockquote"
+    elif tag == "tg-emoji":
+        entity["custom_emoji_id"] = attributes.get("emoji-id", "")
+    return entity
+
+
+def _merge_code_into_pre(entities: list[JSON]) -> list[JSON]:
+    """`<pre><code class="language-x">` is one pre entity with a language, as Telegram gives it."""
+    spans = {(e["offset"], e["length"]) for e in entities if e.get("language")}
+    return [
+        e
+        for e in entities
+        if not (e["type"] == "pre" and "language" not in e and (e["offset"], e["length"]) in spans)
+    ]
 
 
 def _delivery_key(update: JSON) -> tuple[str, int]:
@@ -218,8 +303,8 @@ def _chat_type(chat_id: int) -> str:
     return "supergroup" if str(chat_id).startswith("-100") else "group"
 
 
-class FakeBotAPI:
-    """The fake server. Use `async with FakeBotAPI() as server:` and `server.base_url`."""
+class EmulatedBotAPI:
+    """The fake server. Use `async with EmulatedBotAPI() as server:` and `server.base_url`."""
 
     def __init__(
         self,
@@ -255,7 +340,10 @@ class FakeBotAPI:
         self._message_ids: defaultdict[int, int] = defaultdict(int)
         self._sent: dict[tuple[int, int], SentMessage] = {}
         self._files: dict[str, Upload] = {}
-        self._callback_ids: set[str] = set()
+        self._callback_ids: dict[str, tuple[int, int]] = {}  # query id -> (user, chat)
+        self.titles: dict[int, str] = {}  # group chats' titles
+        self._watchers: list[Watcher] = []
+        self._socket: socket.socket | None = None
         self._failures: defaultdict[str, deque[ApiError]] = defaultdict(deque)
         self._send_times: deque[float] = deque()
         self._read_cursor: defaultdict[int, int] = defaultdict(int)
@@ -274,6 +362,15 @@ class FakeBotAPI:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/bot"
 
+    def bind(self, host: str = "127.0.0.1") -> int:
+        """Take a free port now, before the loop runs, so that the bot can be built knowing
+        `base_url`; `start` then serves on it."""
+        if self._socket is None:
+            self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self._socket.bind((host, 0))
+            self.port = self._socket.getsockname()[1]
+        return self.port
+
     async def start(self) -> None:
         app = web.Application(client_max_size=64 * 1024**2)  # aiohttp's 1 MiB default < 50 MB
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
@@ -282,9 +379,9 @@ class FakeBotAPI:
             app, access_log=None, handler_cancellation=True, shutdown_timeout=1.0
         )
         await self._runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
+        self.bind()
+        sock, self._socket = self._socket, None
+        assert sock is not None
         self._changed = asyncio.Event()  # bind to the running loop's lifetime
         self._closing = False
         await web.SockSite(self._runner, sock).start()
@@ -301,7 +398,7 @@ class FakeBotAPI:
             await self._runner.cleanup()
             self._runner = None
 
-    async def __aenter__(self) -> FakeBotAPI:
+    async def __aenter__(self) -> EmulatedBotAPI:
         await self.start()
         return self
 
@@ -359,6 +456,8 @@ class FakeBotAPI:
         for key in ("message", "edited_message", "channel_post"):
             if isinstance(msg := update.get(key), dict) and "chat" in msg:
                 self.incoming[(msg["chat"]["id"], msg["message_id"])] = msg
+                kind: Literal["message", "edit"] = "message" if key != "edited_message" else "edit"
+                self._tell(Change(kind, msg["chat"]["id"], msg["message_id"]))
         self._pending.append(update)
         self._delivered[update["update_id"]] = update
         self._notify()
@@ -402,19 +501,31 @@ class FakeBotAPI:
         return self._push_message(user, chat_id, sticker=sticker)
 
     def push_photo(
-        self, user: User, caption: str | None = None, *, chat_id: int | None = None
+        self,
+        user: User,
+        caption: str | None = None,
+        *,
+        chat_id: int | None = None,
+        data: bytes | None = None,
+        reply_to: SentMessage | None = None,
     ) -> int:
+        """A photo, in the three sizes Telegram makes of one (all `data`, when given)."""
         sizes = [
-            {**self._new_file(b"\xff\xd8" + bytes(n)), "width": n, "height": n}
+            {**self._new_file(data or b"\xff\xd8" + bytes(n), "photo.jpg"), "width": n, "height": n}
             for n in (90, 320, 800)
         ]
         extra = {"caption": caption} if caption is not None else {}
-        return self._push_message(user, chat_id, photo=sizes, **extra)
+        return self._push_message(user, chat_id, photo=sizes, **extra, **self._reply_json(reply_to))
 
     def push_voice(
-        self, user: User, *, chat_id: int | None = None, reply_to: SentMessage | None = None
+        self,
+        user: User,
+        *,
+        chat_id: int | None = None,
+        reply_to: SentMessage | None = None,
+        data: bytes = b"OggS",
     ) -> int:
-        voice = {**self._new_file(b"OggS", "voice.ogg"), "duration": 3, "mime_type": "audio/ogg"}
+        voice = {**self._new_file(data, "voice.ogg"), "duration": 3, "mime_type": "audio/ogg"}
         return self._push_message(user, chat_id, voice=voice, **self._reply_json(reply_to))
 
     def _reply_json(self, reply_to: SentMessage | None) -> JSON:
@@ -430,10 +541,13 @@ class FakeBotAPI:
         file_name: str = "report.pdf",
         data: bytes = b"%PDF-1.4 fake",
         caption: str | None = None,
+        reply_to: SentMessage | None = None,
     ) -> int:
         doc = {**self._new_file(data, file_name), "file_name": file_name}
         extra = {"caption": caption} if caption is not None else {}
-        return self._push_message(user, chat_id, document=doc, **extra)
+        return self._push_message(
+            user, chat_id, document=doc, **extra, **self._reply_json(reply_to)
+        )
 
     def push_callback(self, user: User, message: SentMessage, data: str) -> int:
         return self._push_callback(user, self._message_json(message), data)
@@ -447,6 +561,48 @@ class FakeBotAPI:
             else {"chat": self._chat_json(chat_id), "message_id": message_id, "date": 0}
         )
         return self._push_callback(user, message, data)
+
+    # ---- what people see: for the demo's page ---------------------------------------------
+
+    def watch(self, watcher: Watcher) -> Callable[[], None]:
+        """Call `watcher` with every change a person would see; returns how to stop."""
+        self._watchers.append(watcher)
+        return lambda: self._watchers.remove(watcher)
+
+    def _tell(self, change: Change) -> None:
+        for watcher in list(self._watchers):
+            watcher(change)
+
+    def chat(self, chat_id: int) -> JSON:
+        """The chat as the Bot API describes it."""
+        return self._chat_json(chat_id)
+
+    def message(self, chat_id: int, message_id: int) -> JSON | None:
+        """A message of the chat as the Bot API gives it (None once deleted): a person's, or
+        the bot's in its current state."""
+        sent = self._sent.get((chat_id, message_id))
+        if sent is not None:
+            return None if sent.deleted else self._message_json(sent)
+        return self.incoming.get((chat_id, message_id))
+
+    def history(self, chat_id: int) -> list[JSON]:
+        """Every message of the chat still there, the people's and the bot's, oldest first."""
+        people = [msg for (chat, _), msg in self.incoming.items() if chat == chat_id]
+        bot = [self._message_json(m) for m in self.chats.get(chat_id, []) if not m.deleted]
+        return sorted(people + bot, key=lambda msg: int(msg["message_id"]))
+
+    def chat_ids(self) -> list[int]:
+        """Every chat with a message in it."""
+        return sorted({chat for chat, _ in self.incoming} | {c for c, m in self.chats.items() if m})
+
+    def file(self, file_id: str) -> Upload | None:
+        """A file sent by the bot or by a person, by its file_id."""
+        return self._files.get(file_id)
+
+    def sent(self, chat_id: int, message_id: int) -> SentMessage | None:
+        """One of the bot's messages, as it stands."""
+        msg = self._sent.get((chat_id, message_id))
+        return None if msg is None or msg.deleted else msg
 
     # ---- waiting helpers for tests ---------------------------------------------------------
 
@@ -634,7 +790,11 @@ class FakeBotAPI:
     def _chat_json(self, chat_id: int) -> JSON:
         kind = _chat_type(chat_id)
         if kind != "private":
-            return {"id": chat_id, "type": kind, "title": f"Group {chat_id}"}
+            return {
+                "id": chat_id,
+                "type": kind,
+                "title": self.titles.get(chat_id, f"Group {chat_id}"),
+            }
         user = self._user_json(chat_id)
         return {"id": chat_id, "type": "private", "first_name": user["first_name"]} | (
             {"username": user["username"]} if "username" in user else {}
@@ -662,7 +822,7 @@ class FakeBotAPI:
     def _push_callback(self, user: User, message: JSON, data: str) -> int:
         self.users[user.id] = user
         query_id = str(next(self._ids))
-        self._callback_ids.add(query_id)
+        self._callback_ids[query_id] = (user.id, int(message["chat"]["id"]))
         return self.push_update(
             {
                 "callback_query": {
@@ -682,19 +842,27 @@ class FakeBotAPI:
             "chat": self._chat_json(msg.chat_id),
             "from": self._bot_user(),
         }
-        if msg.text is not None:
-            data["text"] = msg.text
-        if msg.caption is not None:
-            data["caption"] = msg.caption
+        html = str(msg.parse_mode).upper() == "HTML"
+        for key, value in (("text", msg.text), ("caption", msg.caption)):
+            if value is None:
+                continue
+            # Telegram keeps no markup: it echoes the visible text and its entities.
+            given = msg.entities if key == "text" else msg.caption_entities
+            markup = html and not (key == "text" and msg.kind == "copy")  # a copy's is given
+            visible, entities = parse_html(value) if markup else (value, given or [])
+            data[key] = visible
+            if entities:
+                data["entities" if key == "text" else "caption_entities"] = entities
         if msg.file is not None and msg.file_id is not None:
             meta = {
                 "file_id": msg.file_id,
                 "file_unique_id": "U" + msg.file_id,
                 "file_size": len(msg.file.data),
             }
-            if msg.kind == "photo":
+            media = msg.media or msg.kind
+            if media == "photo":
                 data["photo"] = [{**meta, "width": 800, "height": 600}]
-            elif msg.kind == "voice":
+            elif media == "voice":
                 data["voice"] = {**meta, "duration": 1}
             else:
                 data["document"] = {**meta, "file_name": msg.file.filename}
@@ -723,7 +891,7 @@ class FakeBotAPI:
     def _check_text(self, text: Any, parse_mode: Any, limit: int, what: str) -> None:
         if not isinstance(text, str) or not text.strip():
             raise ApiError(f"Bad Request: {what} is empty")
-        visible = _check_html(text) if str(parse_mode).upper() == "HTML" else text
+        visible = parse_html(text)[0] if str(parse_mode).upper() == "HTML" else text
         if len(visible) > limit:
             raise ApiError(f"Bad Request: {what} is too long")
 
@@ -744,6 +912,7 @@ class FakeBotAPI:
         )
         self.chats[chat_id].append(msg)
         self._sent[(chat_id, msg.message_id)] = msg
+        self._tell(Change("message", chat_id, msg.message_id))
         return self._message_json(msg)
 
     def _send_media(self, params: JSON, kind: str) -> JSON:
@@ -765,7 +934,7 @@ class FakeBotAPI:
 
     def _editable(self, params: JSON) -> SentMessage:
         if "inline_message_id" in params:
-            raise ApiError("Bad Request: inline messages are not supported by FakeBotAPI")
+            raise ApiError("Bad Request: inline messages are not supported by EmulatedBotAPI")
         key = (self._chat_id(params), int(params["message_id"]))
         if key in self.incoming:
             raise ApiError("Bad Request: message can't be edited")
@@ -779,6 +948,7 @@ class FakeBotAPI:
             raise ApiError(NOT_MODIFIED)
         msg.history.append((msg.text, msg.reply_markup))
         msg.text, msg.reply_markup, msg.edit_date = text, markup, int(time.time())
+        self._tell(Change("edit", msg.chat_id, msg.message_id))
         return self._message_json(msg)
 
     # ---- internals: Bot API methods (params are already decoded) ---------------------------
@@ -902,7 +1072,7 @@ class FakeBotAPI:
 
     def _m_sendMessage(self, p: JSON) -> JSON:
         self._check_text(p.get("text"), p.get("parse_mode"), 4096, "message text")
-        return self._send(p, "text", text=p["text"])
+        return self._send(p, "text", text=p["text"], entities=p.get("entities"))
 
     def _m_editMessageText(self, p: JSON) -> JSON:
         msg = self._editable(p)
@@ -925,13 +1095,19 @@ class FakeBotAPI:
             msg.deleted = True
         elif self.incoming.pop(key, None) is None:
             raise ApiError("Bad Request: message to delete not found")
+        self._tell(Change("delete", *key))
         return True
 
     def _m_answerCallbackQuery(self, p: JSON) -> bool:
-        if str(p["callback_query_id"]) not in self._callback_ids:
+        pressed = self._callback_ids.get(str(p["callback_query_id"]))
+        if pressed is None:
             raise ApiError(
                 "Bad Request: query is too old and response timeout expired or query ID is invalid",
             )
+        if p.get("text"):
+            user_id, chat_id = pressed
+            alert = bool(p.get("show_alert"))
+            self._tell(Change("toast", chat_id, user_id=user_id, text=str(p["text"]), alert=alert))
         return True
 
     def _m_sendDocument(self, p: JSON) -> JSON:
@@ -955,15 +1131,20 @@ class FakeBotAPI:
         )
         if source is None:
             raise ApiError("Bad Request: message to copy not found")
-        media = source.get("document") or source.get("voice") or (source.get("photo") or [{}])[-1]
+        kind = next((k for k in ("photo", "voice", "document") if k in source), None)
+        media = (source.get("photo") or [{}])[-1] if kind == "photo" else source.get(kind or "", {})
         file_id = media.get("file_id")
+        caption = p.get("caption", source.get("caption"))
         copy = self._send(
             p,
             "copy",
             text=source.get("text"),
-            caption=p.get("caption", source.get("caption")),
+            entities=source.get("entities"),
+            caption=caption,
+            caption_entities=None if "caption" in p else source.get("caption_entities"),
             file=self._files.get(file_id or ""),
             file_id=file_id,
+            media=kind,
             copied_from=source_key,
         )
         return {"message_id": copy["message_id"]}
@@ -989,35 +1170,3 @@ class FakeBotAPI:
         elif status == "kicked":
             member["until_date"] = 0
         return member
-
-
-@contextlib.asynccontextmanager
-async def running(app: AppT, *, poll_timeout: float = 1.0) -> AsyncIterator[AppT]:
-    """Run a PTB Application with long polling for the duration of the block, then tear down.
-
-    The lifecycle hooks run where `Application.run_polling` runs them.
-    """
-    await app.initialize()
-    try:
-        if app.post_init:
-            await app.post_init(app)
-        await app.start()
-        try:
-            assert app.updater is not None, "build the Application with an Updater"
-            await app.updater.start_polling(
-                poll_interval=0.0, timeout=dtm.timedelta(seconds=poll_timeout)
-            )
-            try:
-                yield app
-            finally:
-                if app.updater.running:
-                    await app.updater.stop()
-        finally:
-            if app.running:
-                await app.stop()
-            if app.post_stop:
-                await app.post_stop(app)
-    finally:
-        await app.shutdown()
-        if app.post_shutdown:
-            await app.post_shutdown(app)
