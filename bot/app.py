@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import secrets
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from starlette.applications import Starlette
@@ -17,6 +20,8 @@ from bot.cases import queues
 from bot.channel import Channel
 from bot.clock import Clock, now
 from bot.config import Settings
+from bot.demo import seed
+from bot.demo.clock import DemoClock
 from bot.desk import Desk
 from bot.i18n import _
 from bot.metrics import Metrics
@@ -25,15 +30,19 @@ from bot.outbox.sender import OutboxSender
 from bot.residents.commands import COMMANDS
 from bot.residents.conversation import forget_old_updates
 from db.session import create_engine, session_factory
+from handlers.emulation.telegram import EmulatedBotAPI
 from handlers.telegram import errors, group, nudging, organiser, resident, volunteer
 from handlers.telegram.channel import TelegramChannel
 from handlers.telegram.context import CONTEXT_TYPES, Wiring
 from handlers.telegram.membership import Membership
 from handlers.telegram.ordering import PerChatOrder
 from handlers.telegram.request import AiohttpRequest
+from handlers.web.demo import Persona, World, demo_routes
 from handlers.web.server import web_app
 
 log = logging.getLogger(__name__)
+
+DEMO_TOKEN = "100000001:DEMO-sportello"  # the emulated Bot API's; no real bot has it
 
 
 def file_url(api_url: str) -> str:
@@ -109,6 +118,47 @@ def build_server(
     """`helpdesk serve`'s ASGI app: the same application, fed by webhooks instead of polling."""
     application = build_application(settings, clock, channels)
     return web_app(application, settings.require_webhook_secret(), settings.public_url)
+
+
+def build_demo(
+    settings: Settings, port: int, residents: Iterable[tuple[int, str | None]] = ()
+) -> Starlette:
+    """`helpdesk demo`'s ASGI app: serve's app on an emulated Bot API in this process, which
+    posts the updates to serve's own webhook, and the page at `/`.
+
+    `settings` are the demo's (bot.demo.seed.demo_settings, its database already seeded);
+    `residents`: those already in the database, with their language.
+    """
+    # Update ids go on from an earlier run on the same database (see EmulatedBotAPI).
+    telegram = EmulatedBotAPI(DEMO_TOKEN, first_update_id=int(time.time() * 1000))
+    telegram.bind()
+    clock = DemoClock()
+    public_url = f"http://127.0.0.1:{port}"
+    settings = replace(
+        settings,
+        token=DEMO_TOKEN,
+        api_url=telegram.base_url,
+        webhook_secret=secrets.token_urlsafe(32),
+        public_url=public_url,
+    )
+    application = build_application(settings, clock)
+    world = World(telegram, clock)
+    for person in (seed.ORGANISER, *seed.VOLUNTEERS):
+        role = "organiser" if person is seed.ORGANISER else "volunteer"
+        world.add(Persona(person.user_id, person.name, person.language, role))
+    names = {person.user_id: person.name for person in seed.RESIDENTS}
+    for user_id, language in residents:
+        name = names.get(user_id) or f"{user_id}"
+        language = language or settings.default_language
+        world.add(Persona(user_id, name, language, "resident"))
+    for chat_id, title in seed.GROUP_TITLES.items():
+        world.add_group(chat_id, title)
+    secret = settings.require_webhook_secret()
+    app = web_app(
+        application, secret, public_url, more=demo_routes(application, world), around=telegram
+    )
+    app.state.world = world  # what the demo's people see, for its tests
+    return app
 
 
 async def _post_init(application: Application) -> None:  # type: ignore[type-arg]

@@ -6,7 +6,10 @@ import argparse
 import asyncio
 import gc
 import logging
+import socket
 import sys
+import tempfile
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,6 +17,7 @@ from bot import config
 from bot.activities import schedule as activities
 from bot.activities.schedule import ActivityError
 from bot.config import ConfigError, Settings
+from bot.demo import seed
 from db import migrate
 from db.models import Activity
 from db.session import create_engine, session_factory
@@ -22,6 +26,14 @@ from db.session import create_engine, session_factory
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="helpdesk", description="Sportello, the help desk bot")
     commands = parser.add_subparsers(dest="command", required=True)
+    trying = commands.add_parser(
+        "demo", help="try the whole help desk in a browser, with no accounts and no network"
+    )
+    trying.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    trying.add_argument("--port", type=int, default=8080, help="port to listen on")
+    trying.add_argument(
+        "--db", type=Path, help="keep the demo's SQLite database in this file (default: a new one)"
+    )
     commands.add_parser("run", help="run the Telegram bot with long polling")
     serving = commands.add_parser("serve", help="serve the webhooks, /healthz and /metrics")
     serving.add_argument("--host", default="127.0.0.1", help="address to listen on")
@@ -47,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(activity_command(settings, arguments))
         if arguments.command == "serve":
             return serve(settings, arguments.host, arguments.port)
+        if arguments.command == "demo":
+            return demo(settings, arguments.host, arguments.port, arguments.db)
         return run(settings)
     except ConfigError as error:
         print(f"helpdesk: {error}", file=sys.stderr)
@@ -122,6 +136,64 @@ def serve(settings: Settings, host: str, port: int) -> int:
     return 0
 
 
+def demo(settings: Settings, host: str, port: int, database: Path | None) -> int:
+    """The help desk on an emulated Telegram, with the page at `/`, until interrupted."""
+    import uvicorn
+
+    from bot.app import build_demo
+
+    _check_port(host, port)
+    with tempfile.TemporaryDirectory(prefix="sportello-demo-") as folder:
+        path = (database or Path(folder) / "demo.db").resolve()
+        settings = replace(seed.demo_settings(settings), database_url=f"sqlite+aiosqlite:///{path}")
+        residents = asyncio.run(_prepare_demo(settings))
+        app = build_demo(settings, port, residents)
+        shown = "localhost" if host in ("127.0.0.1", "localhost") else host
+        kept = f"kept in {path}" if database else "deleted when the demo stops"
+        print(
+            f"Sportello demo: open http://{shown}:{port}/ in a browser (Ctrl+C stops it).\n"
+            f"Nothing reaches Telegram: its Bot API is emulated here. Database: {kept}."
+        )
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            print(
+                f"helpdesk demo: listening on {host}: anyone who reaches this address can act "
+                "as anyone in the demo",
+                file=sys.stderr,
+            )
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=1,  # the page's live updates would hold the stop
+        )
+    return 0
+
+
+async def _prepare_demo(settings: Settings) -> list[tuple[int, str | None]]:
+    """The demo's database up to date and seeded (once, if kept); the residents it holds."""
+    await migrate.upgrade(settings.database_url)
+    engine = create_engine(settings.database_url)
+    try:
+        async with session_factory(engine)() as session, session.begin():
+            await seed.seed_once(session, settings, datetime.now(UTC))
+            return await seed.residents(session)
+    finally:
+        await engine.dispose()
+
+
+def _check_port(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise ConfigError(
+                f"cannot listen on {host}:{port} ({error.strerror}): try another --port"
+            ) from None
+
+
 def _prepare(settings: Settings) -> None:
     """Bring SQLite up to date (PostgreSQL must be already), and check the token with Telegram."""
     if settings.database_url.startswith("sqlite"):
@@ -170,6 +242,7 @@ def _configure_logging() -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)  # "database is up to date" says it
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line for every job it runs
 
 
 if __name__ == "__main__":

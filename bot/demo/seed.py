@@ -11,15 +11,16 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.activities import schedule
+from bot.activities import enrolments, schedule
 from bot.cases import casework, claims, queues
 from bot.cases.opening import open_case
 from bot.cases.routing import QueueSettings
 from bot.config import Settings
 from bot.residents import privacy
-from db.models import Case, CaseKind, Intake, Resident, Volunteer
+from db.models import Activity, Case, CaseKind, Intake, Resident, Volunteer
 
 
 @dataclass(frozen=True)
@@ -136,13 +137,36 @@ FOOD = {
 }
 
 
+async def seed_once(session: AsyncSession, settings: Settings, moment: datetime) -> bool:
+    """Seed a database the demo has not seeded yet (a kept `--db` is seeded once); whether it
+    seeded now."""
+    if (await session.exec(select(Volunteer.user_id).limit(1))).first() is not None:
+        return False
+    await seed(session, settings, moment)
+    return True
+
+
+async def residents(session: AsyncSession) -> list[tuple[int, str | None]]:
+    """The Telegram residents in the database, with their language: those seeded and those made
+    on the page in an earlier run on the same `--db`."""
+    statement = select(Resident.channel_user_id, Resident.language).where(
+        Resident.channel == "telegram"
+    )
+    return [(int(user_id), language) for user_id, language in await session.exec(statement)]
+
+
 async def seed(session: AsyncSession, settings: Settings, moment: datetime) -> None:
     """Fill an empty database with the demo's queues, people, activities and requests."""
     await queues.sync_from_config(session, settings, moment)
     volunteers = [await _volunteer(session, person) for person in VOLUNTEERS]
     first_monday = (moment - timedelta(days=moment.weekday())).replace(tzinfo=None)
+    # The activities start the week after (before the first session, nobody could have signed up).
     await schedule.import_activities(session, activities(first_monday + timedelta(days=7)))
     amina, rosa, john, fatima = [await _resident(session, person) for person in RESIDENTS]
+    # Places taken, so that the first reminders have someone to go to.
+    await _sign_up(session, "Doposcuola 8-10 anni", rosa, "Luca", 9, moment)
+    await _sign_up(session, "Doposcuola 8-10 anni", amina, "Yasmin", 8, moment)
+    await _sign_up(session, "Festa di quartiere in cortile", john, "John", None, moment)
     # New, waiting for a volunteer: its card is in the group with Claim.
     await _request(session, settings, amina, CaseKind.FOOD, FOOD)
     # Taken by Marco, with a note for the team.
@@ -161,6 +185,18 @@ async def seed(session: AsyncSession, settings: Settings, moment: datetime) -> N
     )
     await _claim(session, settings, closed, volunteers[2], moment)
     await casework.close(session, closed, volunteers[2].user_id, "referred", moment)
+
+
+async def _sign_up(
+    session: AsyncSession,
+    title: str,
+    resident: Resident,
+    name: str,
+    age: int | None,
+    moment: datetime,
+) -> None:
+    activity = (await session.exec(select(Activity).where(Activity.title == title))).one()
+    await enrolments.sign_up(session, activity, resident, name, age, moment)
 
 
 async def _volunteer(session: AsyncSession, person: Person) -> Volunteer:

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select
 
 from bot.activities.enrolments import called_off, occurrence_key, taking_place
 from bot.config import Settings
@@ -111,6 +112,20 @@ async def schedule(
     return sorted(found)
 
 
+async def next_reminder(
+    session: AsyncSession, settings: Settings, moment: datetime, within: timedelta
+) -> Slot | None:
+    """The first reminder after `moment` that someone would receive, if any within `within`."""
+    for slot in await schedule(session, settings, moment, moment + within):
+        if slot.send_at > moment and await _someone_to_remind(session, slot):
+            return slot
+    return None
+
+
+async def _someone_to_remind(session: AsyncSession, slot: Slot) -> bool:
+    return (await session.exec(_recipients(slot).limit(1))).first() is not None
+
+
 @dataclass(frozen=True)
 class Checked:
     queued: int  # reminders queued for sending by this check
@@ -160,8 +175,9 @@ def _minutes(delta: timedelta) -> str:
     return f"{int(delta.total_seconds() // 60)} min"
 
 
-async def _queue_slot(session: AsyncSession, slot: Slot, late: bool, moment: datetime) -> int:
-    statement = (
+def _recipients(slot: Slot) -> Select[int | None, int, str]:
+    """Who a reminder goes to: those with a place taken before its time, who still listen."""
+    return (
         select(Enrolment.id, Enrolment.resident_id, Enrolment.name)
         .join(Resident, col(Resident.id) == col(Enrolment.resident_id))
         .where(
@@ -172,7 +188,10 @@ async def _queue_slot(session: AsyncSession, slot: Slot, late: bool, moment: dat
             col(Resident.reachable).is_(True),
         )
     )
-    people = (await session.exec(statement)).all()
+
+
+async def _queue_slot(session: AsyncSession, slot: Slot, late: bool, moment: datetime) -> int:
+    people = (await session.exec(_recipients(slot))).all()
     occurrence = occurrence_key(slot.occurrence)
     minutes = int(slot.offset.total_seconds() // 60)
     return await outbox.queue(

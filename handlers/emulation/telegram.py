@@ -312,6 +312,7 @@ class EmulatedBotAPI:
         *,
         rate_limit_per_second: float | None = None,
         webhook_connections: int = 40,
+        first_update_id: int = 1,
     ) -> None:
         self.token = token
         self.bot_id = int(token.split(":", 1)[0])
@@ -335,7 +336,9 @@ class EmulatedBotAPI:
         self.member_status: dict[tuple[int, int], str] = {}
         self._pending: list[JSON] = []  # pushed but not yet confirmed by an offset
         self._delivered: dict[int, JSON] = {}  # every update ever pushed, for redeliver()
-        self._update_ids = itertools.count(1)
+        # A bot remembers the updates it handled: a new emulation on an old database must not
+        # number its updates as they were numbered before.
+        self._update_ids = itertools.count(first_update_id)
         self._ids = itertools.count(1)  # file ids, callback ids
         self._message_ids: defaultdict[int, int] = defaultdict(int)
         self._sent: dict[tuple[int, int], SentMessage] = {}

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import hmac
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from telegram import Update
 from telegram.ext import Application
 
@@ -34,8 +34,15 @@ def web_app(
     application: Application,  # type: ignore[type-arg]
     secret: str,
     public_url: str | None = None,
+    *,
+    more: Sequence[BaseRoute] = (),
+    around: AbstractAsyncContextManager[object] | None = None,
 ) -> Starlette:
-    """The app that runs `application` (started and stopped with the server) behind HTTP."""
+    """The app that runs `application` (started and stopped with the server) behind HTTP.
+
+    `more`: further routes (the demo's page); `around`: what must run before the application
+    starts and stop after it (the demo's emulated Bot API).
+    """
     wiring: Wiring = application.bot_data
 
     async def telegram_webhook(request: Request) -> Response:
@@ -70,7 +77,7 @@ def web_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with _running(application):
+        async with around or nullcontext(), _running(application):
             if public_url:
                 await application.bot.set_webhook(
                     f"{public_url}/telegram", secret_token=secret, allowed_updates=ALLOWED_UPDATES
@@ -84,6 +91,7 @@ def web_app(
         Route("/telegram", telegram_webhook, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
+        *more,
     ]
     return Starlette(routes=routes, lifespan=lifespan)
 

@@ -3,14 +3,15 @@ the real bot serves them: the open request's card is in its group, volunteers fi
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import col, select
 
 from bot.activities.schedule import next_occurrence
 from bot.config import Settings
 from bot.demo import seed
-from db.models import Activity, Case, CaseEvent, Queue, Volunteer
+from bot.outbox.reminders import next_reminder
+from db.models import Activity, Case, CaseEvent, Enrolment, Queue, Volunteer
 from handlers.emulation.telegram import EmulatedBotAPI
 from tests.conftest import Bot
 from tests.transcript import Person
@@ -48,6 +49,22 @@ async def test_the_demo_starts_with_queues_people_activities_and_requests(
         ("housing", "ar", "closed"),
     ]
     assert [n.note for n in notes] == ["Udienza di sfratto il 12"]
+
+
+async def test_the_demo_is_seeded_once_and_has_a_reminder_ahead(
+    settings: Settings, sessions
+) -> None:
+    demo = seed.demo_settings(settings)
+    async with sessions() as session, session.begin():
+        assert await seed.seed_once(session, demo, MOMENT)
+    async with sessions() as session, session.begin():
+        assert not await seed.seed_once(session, demo, MOMENT)
+        names = sorted(e.name for e in (await session.exec(select(Enrolment))).all())
+        slot = await next_reminder(session, demo, MOMENT, timedelta(days=62))
+        known = await seed.residents(session)
+    assert names == ["John", "Luca", "Yasmin"]
+    assert slot is not None and slot.send_at > MOMENT
+    assert sorted(known) == sorted((p.user_id, p.language) for p in seed.RESIDENTS)
 
 
 async def test_the_bot_serves_the_demos_people(

@@ -4,9 +4,7 @@ updates to it as Telegram does."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -14,7 +12,6 @@ from typing import Any
 
 import aiohttp
 import pytest
-import uvicorn
 from sqlmodel import func, select
 
 from bot import cli
@@ -29,14 +26,9 @@ from handlers.telegram.ordering import PerChatOrder
 from tests.conftest import Bot
 from tests.stories import consent_in_english
 from tests.transcript import Person
+from tests.web.serving import free_port, uvicorn_serving
 
 SECRET = "s3cret-Webhook_token"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @asynccontextmanager
@@ -45,19 +37,8 @@ async def serving(settings: Settings, **changes: Any) -> AsyncIterator[str]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     app = build_server(replace(settings, webhook_secret=SECRET, public_url=url, **changes))
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    for _ in range(500):
-        if server.started or task.done():
-            break
-        await asyncio.sleep(0.01)
-    assert server.started, "the server did not start"
-    try:
+    async with uvicorn_serving(app, port):
         yield url
-    finally:
-        server.should_exit = True
-        await task
 
 
 async def post(url: str, update: dict[str, Any], secret: str | None = SECRET) -> int:
