@@ -58,7 +58,6 @@ STRINGS = {
     "name": N_("Name"),
     "language": N_("Language"),
     "start": N_("Start"),
-    "open": N_("Open"),
     "residents": N_("Residents"),
     "volunteers": N_("Volunteers"),
     "organiser": N_("Organiser"),
@@ -78,7 +77,7 @@ STRINGS = {
     "bot": N_("bot"),
     "voice_message": N_("Voice message"),
     "photo": N_("Photo"),
-    "no_chats": N_("Open a chat on the left to begin."),
+    "no_chats": N_("Open a chat from the list to begin."),
     "ok": N_("OK"),
 }
 ERRORS = {
@@ -432,6 +431,7 @@ def _world_json(world: World, wiring: Wiring, language: str) -> dict[str, Any]:
         "direction": "rtl" if i18n.is_rtl(language) else "ltr",
         "strings": strings,
         "now": now,
+        "timezone": settings.timezone.key,
         "channels": ["telegram"],
         "languages": [
             {"code": code, "name": i18n.language_name(code)} for code in settings.languages

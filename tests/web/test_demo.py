@@ -9,8 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,86 +17,15 @@ import pytest
 from sqlmodel import func, select
 
 from bot import cli
-from bot.app import build_demo
-from bot.config import ConfigError, Settings
+from bot.config import ConfigError
 from bot.demo import seed
 from db.models import Resident
 from db.session import create_engine, session_factory
-from handlers.emulation.telegram import EmulatedBotAPI, SentMessage
-from handlers.web.demo import World
 from tests.transcript import said
-from tests.web.serving import free_port, uvicorn_serving
+from tests.web.serving import Demo, free_port, prepared
 
 MARCO, SARA = seed.VOLUNTEERS[0].user_id, seed.VOLUNTEERS[1].user_id
 ROSA = seed.RESIDENTS[1].user_id
-
-
-@dataclass
-class Demo:
-    url: str
-    world: World
-    database: Path
-
-    @property
-    def telegram(self) -> EmulatedBotAPI:
-        return self.world.telegram
-
-    async def call(self, path: str, body: Any = None, **query: Any) -> tuple[int, Any]:
-        """POST to the page's endpoint `path`, as the page does; the status and the JSON."""
-        async with aiohttp.ClientSession() as client:
-            data = body if isinstance(body, bytes) else json.dumps(body)
-            async with client.post(f"{self.url}{path}", data=data, params=query) as response:
-                return response.status, await response.json()
-
-    async def get(self, path: str, **query: Any) -> Any:
-        async with (
-            aiohttp.ClientSession() as client,
-            client.get(f"{self.url}{path}", params=query) as response,
-        ):
-            assert response.status == 200
-            return await response.json()
-
-    async def says(self, who: int, text: str, chat: int | None = None, **more: Any) -> None:
-        status, answer = await self.call(
-            "/demo/send", {"as": who, "chat": chat or who, "text": text, **more}
-        )
-        assert status == 200, answer
-
-    async def taps(self, who: int, label: str, on: SentMessage, chat: int | None = None) -> None:
-        rows = (on.reply_markup or {}).get("inline_keyboard", [])
-        [data] = [b["callback_data"] for row in rows for b in row if label in b["text"]]
-        body = {"as": who, "chat": chat or who, "message": on.message_id, "data": data}
-        status, answer = await self.call("/demo/press", body)
-        assert status == 200, answer
-
-    async def reads_until(self, chat: int, fragment: str) -> SentMessage:
-        """The bot's next message in `chat` containing `fragment`, those before it read too."""
-        while fragment not in ((message := await self.telegram.next_message(chat)).text or ""):
-            pass
-        return message
-
-    async def reads(self, chat: int, *fragments: str) -> SentMessage:
-        """The next message of the bot's in `chat`, which must contain every fragment."""
-        message = await self.telegram.next_message(chat)
-        for fragment in fragments:
-            assert fragment in (message.text or ""), message.text
-        return message
-
-
-def prepared(folder: Path) -> Settings:
-    """The demo's settings, as `helpdesk demo --db folder/demo.db` makes them."""
-    database_url = f"sqlite+aiosqlite:///{folder / 'demo.db'}"
-    return replace(seed.demo_settings(Settings()), database_url=database_url)
-
-
-@pytest.fixture
-async def demo(tmp_path: Path) -> AsyncIterator[Demo]:
-    settings = prepared(tmp_path)
-    residents = await cli._prepare_demo(settings)
-    port = free_port()
-    app = build_demo(settings, port, residents)
-    async with uvicorn_serving(app, port):
-        yield Demo(f"http://127.0.0.1:{port}", app.state.world, tmp_path / "demo.db")
 
 
 async def test_the_demo_starts_with_its_people_groups_and_the_card_waiting(demo: Demo) -> None:

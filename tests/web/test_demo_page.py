@@ -1,0 +1,152 @@
+"""The demo's page in a real browser: Debian's Chromium, driven by Playwright.
+
+A resident writing in Arabic asks for food aid through the page; a volunteer takes the request
+in the queue's group and answers in his private chat; the resident reads the answer; the clock
+brings a reminder. Everything is found by its role and accessible name, as a screen reader
+would find it, in the page's language (Italian, the demo's default).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, Locator, Page, async_playwright, expect
+
+from bot.demo import seed
+from tests.transcript import said
+from tests.web.serving import Demo
+
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's: Playwright cannot fetch its own browser here
+HAVE_CHROMIUM = CHROMIUM.exists()
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    if not HAVE_CHROMIUM:
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is missing: .ci/run installs it (apt-get install chromium)")
+        pytest.skip("Chromium is not installed: apt-get install chromium")
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM))
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+@pytest.fixture
+async def page(browser: Browser, demo: Demo) -> AsyncIterator[Page]:
+    context = await browser.new_context(viewport={"width": 1400, "height": 900}, locale="it-IT")
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    await page.goto(f"{demo.url}/")
+    yield page
+    await context.close()
+    assert errors == [], f"the page's script failed: {errors}"
+
+
+def it(message: str) -> str:
+    return said("it", message)
+
+
+def ar(message: str) -> str:
+    return said("ar", message)
+
+
+async def writes(pane: Locator, text: str) -> None:
+    box = pane.get_by_role("textbox", name=it("Message"))
+    await box.fill(text)
+    await box.press("Enter")
+
+
+async def taps(pane: Locator, label: str) -> None:
+    """Press the button `label` on the pane's latest message that has it."""
+    await pane.get_by_role("button", name=label, exact=True).last.click()
+
+
+async def sees(pane: Locator, text: str) -> Locator:
+    found = pane.get_by_role("article").filter(has_text=text).last
+    await expect(found).to_be_visible()
+    return found
+
+
+async def test_a_resident_in_arabic_gets_help_from_a_volunteer_through_the_page(
+    page: Page, demo: Demo
+) -> None:
+    await expect(page.get_by_role("banner")).to_contain_text("Demo")
+    # Nour arrives, with a phone in Arabic.
+    chats = page.get_by_role("navigation", name=it("Open a chat"))
+    await chats.get_by_label(it("Name")).fill("Nour")
+    await chats.get_by_label(it("Language")).select_option("ar")
+    await chats.get_by_role("button", name=it("Start"), exact=True).click()
+    nour = page.get_by_role("region", name="Nour", exact=True)
+    await writes(nour, "/start")
+    await sees(nour, ar("Hello! Which language do you want to use?"))
+    await taps(nour, "✓ العربية")  # pre-selected: her phone is in Arabic
+    await sees(nour, ar("Do you agree?"))
+    await taps(nour, ar("Yes, I agree"))
+    await sees(nour, ar("What do you need help with?"))
+    await nour.get_by_role("button", name=re.compile(ar("Food aid"))).last.click()
+    await sees(nour, "1 من 5")
+    await writes(nour, "2")
+    await sees(nour, "2 من 5")
+    await writes(nour, "0")
+    diet = await sees(nour, "3 من 5")
+    await diet.get_by_role("button", name=re.compile("حلال")).click()
+    await expect(diet.get_by_role("button", name=re.compile("☑"))).to_be_visible()
+    await diet.get_by_role("button", name=ar("Done ✓")).click()
+    await sees(nour, "4 من 5")
+    await writes(nour, "6")
+    await sees(nour, "5 من 5")
+    await writes(nour, "1")
+    await sees(nour, ar("Is everything right?"))
+    await nour.get_by_role("button", name=re.compile(ar("Confirm and send"))).last.click()
+    number = await sees(nour, "SP-00005")
+    # Her bubbles read right to left, and so does the page's own text inside them.
+    assert await number.evaluate("e => getComputedStyle(e).direction") == "rtl"
+
+    # Marco, a volunteer, takes her request in the food queue's group.
+    group = page.get_by_role("region", name="Spesa solidale", exact=True)
+    card = await sees(group, "SP-00005")
+    assert await card.evaluate("e => getComputedStyle(e).direction") == "ltr"
+    await card.get_by_role("button", name=it("Claim"), exact=True).click()
+    await sees(group, "Marco")  # the card now says who took it
+    marco = page.get_by_role("region", name="Marco", exact=True)
+    if not await marco.count():
+        await chats.get_by_role("button", name="Marco", exact=True).click()
+    details = await sees(marco, "SP-00005")
+    # He answers her by replying to the request's message.
+    await details.get_by_role("button", name=it("Reply"), exact=True).click()
+    await writes(marco, "Ciao Nour, ci vediamo giovedì alle 10")
+    reply = await sees(nour, "Ciao Nour, ci vediamo giovedì alle 10")
+    # A Latin text keeps its own direction inside the Arabic chat.
+    assert await reply.evaluate("e => getComputedStyle(e).direction") == "ltr"
+
+
+async def test_the_clock_brings_a_reminder_to_the_page(page: Page, demo: Demo) -> None:
+    clock = page.get_by_role("banner")
+    before = await clock.inner_text()
+    await clock.get_by_role("button", name=it("To the next reminder")).click()
+    said = page.get_by_role("status").filter(has_text="Avanti fino a")
+    await expect(said).to_be_visible()
+    # The residents who signed up to the first activity ahead get its reminder.
+    signed_up = {person.user_id: person.name for person in seed.RESIDENTS[:3]}
+    for _ in range(100):
+        reminded = [chat for chat in signed_up if demo.telegram.chats[chat]]
+        if reminded:
+            break
+        await asyncio.sleep(0.05)
+    assert reminded, "no reminder was sent"
+    first = reminded[0]
+    reminder = str(demo.telegram.history(first)[0]["text"])  # as the page shows it
+    chats = page.get_by_role("navigation", name=it("Open a chat"))
+    await chats.get_by_role("button", name=signed_up[first], exact=True).click()
+    pane = page.get_by_role("region", name=signed_up[first], exact=True)
+    await sees(pane, reminder.splitlines()[0])
+    assert await clock.inner_text() != before
