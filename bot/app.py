@@ -130,9 +130,13 @@ def build_demo(
     `residents`: those already in the database, with their language.
     """
     # Update ids go on from an earlier run on the same database (see EmulatedBotAPI).
-    telegram = EmulatedBotAPI(DEMO_TOKEN, first_update_id=int(time.time() * 1000))
-    telegram.bind()
     clock = DemoClock()
+    telegram = EmulatedBotAPI(
+        DEMO_TOKEN,
+        first_update_id=int(time.time() * 1000),
+        clock=lambda: clock().timestamp(),  # messages dated in the demo's time
+    )
+    telegram.bind()
     public_url = f"http://127.0.0.1:{port}"
     settings = replace(
         settings,

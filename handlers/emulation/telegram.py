@@ -313,8 +313,10 @@ class EmulatedBotAPI:
         rate_limit_per_second: float | None = None,
         webhook_connections: int = 40,
         first_update_id: int = 1,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.token = token
+        self.clock = clock  # the seconds since the epoch that messages are dated with
         self.bot_id = int(token.split(":", 1)[0])
         self.rate_limit_per_second = rate_limit_per_second
         # Webhook posts in flight at once, unless setWebhook names its own max_connections.
@@ -567,6 +569,9 @@ class EmulatedBotAPI:
 
     # ---- what people see: for the demo's page ---------------------------------------------
 
+    def _timestamp(self) -> int:
+        return int(self.clock())
+
     def watch(self, watcher: Watcher) -> Callable[[], None]:
         """Call `watcher` with every change a person would see; returns how to stop."""
         self._watchers.append(watcher)
@@ -815,7 +820,7 @@ class EmulatedBotAPI:
         self._message_ids[chat] += 1  # one id sequence per chat, shared with the bot's messages
         message = {
             "message_id": self._message_ids[chat],
-            "date": int(time.time()),
+            "date": self._timestamp(),
             "chat": self._chat_json(chat),
             "from": self._user_json(user.id),
             **content,
@@ -909,7 +914,7 @@ class EmulatedBotAPI:
             reply_markup=_markup(params.get("reply_markup")),
             parse_mode=params.get("parse_mode"),
             reply_to=reply_to or params.get("reply_to_message_id"),
-            date=int(time.time()),
+            date=self._timestamp(),
             params=params,
             **fields,
         )
@@ -950,7 +955,7 @@ class EmulatedBotAPI:
         if text == msg.text and markup == msg.reply_markup:
             raise ApiError(NOT_MODIFIED)
         msg.history.append((msg.text, msg.reply_markup))
-        msg.text, msg.reply_markup, msg.edit_date = text, markup, int(time.time())
+        msg.text, msg.reply_markup, msg.edit_date = text, markup, self._timestamp()
         self._tell(Change("edit", msg.chat_id, msg.message_id))
         return self._message_json(msg)
 
