@@ -34,11 +34,38 @@ _KNOWN_KEYS = {
     "reminder_offsets",
     "quiet_hours",
     "reminder_grace",
+    "whatsapp",
 }
+DEFAULT_GRAPH_URL = "https://graph.facebook.com"
+# The messages WhatsApp lets a business start outside the 24 hours after a resident wrote: only
+# templates approved by Meta, one per purpose and language (see WhatsAppSettings.templates).
+TEMPLATE_PURPOSES = ("reminder", "broadcast", "volunteer_wrote")
 
 
 class ConfigError(Exception):
     """A setting is missing or wrong; the message names it in one line."""
+
+
+@dataclass(frozen=True)
+class WhatsAppSettings:
+    """The WhatsApp Cloud API number the help desk answers on, and how to reach Meta."""
+
+    phone_id: str
+    token: str
+    app_secret: str  # signs every webhook call: without it, a forged one could not be told
+    verify_token: str  # what Meta's subscription handshake must present
+    api_url: str = DEFAULT_GRAPH_URL  # the Graph API's base; a local stand-in in tests
+    per_second: float = 80.0  # Cloud API throughput of one number (higher tiers can raise it)
+    # purpose -> language -> approved template name, e.g. templates["reminder"]["ar"].
+    templates: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def template(self, purpose: str, language: str, default: str) -> tuple[str, str] | None:
+        """The template and its language for a purpose: the resident's, else the default's."""
+        named = self.templates.get(purpose, {})
+        for code in (language, default):
+            if code in named:
+                return named[code], code
+        return None
 
 
 @dataclass(frozen=True)
@@ -65,6 +92,7 @@ class Settings:
     # A reminder the bot was stopped over still goes out if it starts within this long after
     # the reminder's time; later, it is skipped (and logged) rather than sent stale.
     reminder_grace: timedelta = timedelta(hours=1)
+    whatsapp: WhatsAppSettings | None = None  # None: this deployment has no WhatsApp number
 
     def language_for(self, hint: str | None) -> str:
         """The enabled language a client's language tag points to, else the default one."""
@@ -104,8 +132,66 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         public_url=(env.get("PUBLIC_URL") or "").rstrip("/") or None,
         database_url=env.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
         config_path=path,
+        whatsapp=_whatsapp(env, table.get("whatsapp", {}), path),
         **_file_settings(table, path),
     )
+
+
+_WHATSAPP_ENV = (
+    "WHATSAPP_PHONE_ID",
+    "WHATSAPP_TOKEN",
+    "WHATSAPP_APP_SECRET",
+    "WHATSAPP_VERIFY_TOKEN",
+)
+
+
+def _whatsapp(env: Mapping[str, str], table: object, path: Path) -> WhatsAppSettings | None:
+    """WhatsApp runs when its four variables are set; some without the others is a mistake."""
+    given = {name: (env.get(name) or "").strip() for name in _WHATSAPP_ENV}
+    missing = [name for name, value in given.items() if not value]
+    if len(missing) == len(given):
+        return None
+    if missing:
+        raise ConfigError(
+            f"{missing[0]} is not set: WhatsApp needs {', '.join(_WHATSAPP_ENV)} "
+            "(the app secret checks that each webhook call comes from Meta)"
+        )
+    if not isinstance(table, dict) or set(table) - {"per_second", "templates"}:
+        raise ConfigError(f"config file {path}: [whatsapp] takes per_second and templates")
+    per_second = table.get("per_second", 80)
+    if type(per_second) not in (int, float) or not 0 < per_second <= 1000:
+        raise ConfigError(f"config file {path}: [whatsapp] per_second must be from 1 to 1000")
+    return WhatsAppSettings(
+        phone_id=given["WHATSAPP_PHONE_ID"],
+        token=given["WHATSAPP_TOKEN"],
+        app_secret=given["WHATSAPP_APP_SECRET"],
+        verify_token=given["WHATSAPP_VERIFY_TOKEN"],
+        api_url=(env.get("WHATSAPP_API_URL") or DEFAULT_GRAPH_URL).rstrip("/"),
+        per_second=float(per_second),
+        templates=_templates(table.get("templates", {}), path),
+    )
+
+
+def _templates(raw: object, path: Path) -> dict[str, dict[str, str]]:
+    """[whatsapp.templates] reminder = { it = "promemoria_attivita", ar = "..." }, ..."""
+    where = f"config file {path}: [whatsapp.templates]"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where} must be a table")
+    templates: dict[str, dict[str, str]] = {}
+    for purpose, names in raw.items():
+        if purpose not in TEMPLATE_PURPOSES:
+            raise ConfigError(
+                f"{where}: unknown purpose {purpose!r} ({', '.join(TEMPLATE_PURPOSES)})"
+            )
+        if not isinstance(names, dict) or not all(
+            isinstance(name, str) and re.fullmatch(r"[a-z0-9_]{1,512}", name)
+            for name in names.values()
+        ):
+            raise ConfigError(
+                f"{where}: {purpose} maps languages to template names (lowercase, digits, _)"
+            )
+        templates[purpose] = {str(language): name for language, name in names.items()}
+    return templates
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -120,3 +120,52 @@ def test_an_unreachable_bot_api_is_named_in_one_line(tmp_path: Path) -> None:
     assert last.startswith("helpdesk: cannot reach the Bot API at http://127.0.0.1:9/bot")
     assert "secret-token" not in result.stderr
     assert "Traceback" not in result.stderr
+
+
+WHATSAPP = {
+    "WHATSAPP_PHONE_ID": "100000000000001",
+    "WHATSAPP_TOKEN": "EAAG-token",
+    "WHATSAPP_APP_SECRET": "app-secret",
+    "WHATSAPP_VERIFY_TOKEN": "verify-me",
+}
+
+
+def test_whatsapp_runs_with_its_four_variables_and_its_templates(tmp_path: Path) -> None:
+    path = tmp_path / "desk.toml"
+    path.write_text(
+        "[whatsapp]\nper_second = 250\n"
+        '[whatsapp.templates]\nreminder = { it = "promemoria_attivita", ar = "tadhkir" }\n'
+    )
+    environ = {"HELPDESK_CONFIG": str(path), "WHATSAPP_API_URL": "http://127.0.0.1:9/"}
+    whatsapp = config.load(environ | WHATSAPP).whatsapp
+    assert whatsapp is not None
+    assert (whatsapp.phone_id, whatsapp.app_secret, whatsapp.verify_token) == (
+        "100000000000001",
+        "app-secret",
+        "verify-me",
+    )
+    assert whatsapp.api_url == "http://127.0.0.1:9" and whatsapp.per_second == 250
+    assert whatsapp.template("reminder", "ar", "it") == ("tadhkir", "ar")
+    assert whatsapp.template("reminder", "en", "it") == ("promemoria_attivita", "it")
+    assert whatsapp.template("broadcast", "it", "it") is None
+    # Without its variables, a deployment has no WhatsApp, whatever the file says.
+    assert config.load({"HELPDESK_CONFIG": str(path)}).whatsapp is None
+
+
+@pytest.mark.parametrize(
+    ("environ", "toml", "problem"),
+    [
+        ({k: v for k, v in WHATSAPP.items() if k != "WHATSAPP_APP_SECRET"}, "", "APP_SECRET"),
+        (WHATSAPP, "[whatsapp]\nper_second = 0\n", "per_second"),
+        (WHATSAPP, "[whatsapp]\nspeed = 3\n", "takes per_second and templates"),
+        (WHATSAPP, '[whatsapp.templates]\nthanks = { it = "grazie" }\n', "unknown purpose"),
+        (WHATSAPP, '[whatsapp.templates]\nreminder = { it = "Not A Name" }\n', "template names"),
+    ],
+)
+def test_whatsapp_settings_that_cannot_work_stop_the_bot_with_one_line(
+    tmp_path: Path, environ: dict[str, str], toml: str, problem: str
+) -> None:
+    path = tmp_path / "desk.toml"
+    path.write_text(toml)
+    with pytest.raises(ConfigError, match=problem):
+        config.load({"HELPDESK_CONFIG": str(path)} | environ)
