@@ -27,6 +27,7 @@ from bot.i18n import _
 from bot.metrics import Metrics
 from bot.outbox.reminding import Reminders
 from bot.outbox.sender import OutboxSender
+from bot.outgoing import Response
 from bot.residents.commands import COMMANDS
 from bot.residents.conversation import forget_old_updates
 from db.session import create_engine, session_factory
@@ -39,6 +40,7 @@ from handlers.telegram.ordering import PerChatOrder
 from handlers.telegram.request import AiohttpRequest
 from handlers.web.demo import Persona, World, demo_routes
 from handlers.web.server import web_app
+from handlers.whatsapp import WhatsApp
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +92,10 @@ def build_application(
     )
     engine = create_engine(settings.database_url)
     telegram = TelegramChannel(application.bot)
-    residents_channels = {"telegram": telegram, **(channels or {})}
+    residents_channels: dict[str, Channel] = {"telegram": telegram, **(channels or {})}
+    whatsapp = WhatsApp(settings.whatsapp) if settings.whatsapp is not None else None
+    if whatsapp is not None:
+        residents_channels["whatsapp"] = whatsapp.channel
     sessions = session_factory(engine)
     roster = Membership(application.bot)
     wiring: Wiring = application.bot_data
@@ -104,6 +109,9 @@ def build_application(
         metrics=metrics,
         clock=clock,
     )
+    if whatsapp is not None:
+        whatsapp.attach(wiring.desk, lambda response: _after_whatsapp(application, response))
+        wiring.whatsapp = whatsapp
     group.register(application)
     volunteer.register(application)
     organiser.register(application)
@@ -117,7 +125,21 @@ def build_server(
 ) -> Starlette:
     """`helpdesk serve`'s ASGI app: the same application, fed by webhooks instead of polling."""
     application = build_application(settings, clock, channels)
-    return web_app(application, settings.require_webhook_secret(), settings.public_url)
+    wiring: Wiring = application.bot_data
+    more = wiring.whatsapp.routes() if wiring.whatsapp is not None else []
+    return web_app(application, settings.require_webhook_secret(), settings.public_url, more=more)
+
+
+def _after_whatsapp(application: Application, response: Response) -> None:  # type: ignore[type-arg]
+    """What a WhatsApp resident's message sets going beyond their answer: the card of a request
+    in its queue's group (Telegram), the outbox's news to others."""
+    wiring: Wiring = application.bot_data
+    if response.cards_waiting:
+        application.create_task(
+            group.post_pending_cards(application.bot, wiring.desk), name="post cards"
+        )
+    if response.outbox_news and wiring.outbox is not None:
+        wiring.outbox.wake()
 
 
 def build_demo(
@@ -181,6 +203,8 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     scheduler.start()
     sender.start()
     reminders.start()
+    if wiring.whatsapp is not None:
+        await wiring.whatsapp.start()
     wiring.scheduler, wiring.outbox, wiring.reminders, wiring.bulk_bot = (
         scheduler,
         sender,
@@ -211,6 +235,8 @@ async def _post_stop(application: Application) -> None:  # type: ignore[type-arg
     wiring.scheduler, wiring.outbox, wiring.reminders, wiring.bulk_bot = None, None, None, None
     if scheduler is not None:
         scheduler.shutdown(wait=False)
+    if wiring.whatsapp is not None:
+        await wiring.whatsapp.stop()
     if sender is not None:
         await sender.stop()
     if bulk is not None:

@@ -26,8 +26,9 @@ class Outcome(StrEnum):
 @dataclass(frozen=True)
 class Delivery:
     outcome: Outcome
-    message_ids: tuple[int, ...] = ()  # the platform's ids of what was sent, in order
+    message_ids: tuple[int, ...] = ()  # Telegram's ids of what was sent, in order
     retry_after: float = 0.0
+    reference: str | None = None  # the platform's id of the last message sent, if it reports on it
 
     @property
     def delivered(self) -> bool:

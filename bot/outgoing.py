@@ -53,3 +53,21 @@ class Response:
     def say(self, *replies: Reply) -> Response:
         self.replies.extend(replies)
         return self
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """A long text in pieces of at most `limit` characters, cut at line breaks where it can."""
+    pieces: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            if current:
+                pieces.append(current)
+                current = ""
+            pieces.append(line[:limit])
+            line = line[limit:]
+        if current and len(current) + len(line) + 1 > limit:
+            pieces.append(current)
+            current = ""
+        current = f"{current}\n{line}" if current else line
+    return [*pieces, current]

@@ -42,6 +42,13 @@ class Resident(SQLModel, table=True):
     reachable: bool = True  # False once they blocked the bot: bulk sends skip them until they write
     # A sign-up being answered (the activity, then the child's name and age), kept across restarts.
     signup: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    # Personal: a WhatsApp resident's number where the platform gives it (else None); shown only
+    # to the volunteer holding their case, listed by /mydata, erased by /delete.
+    phone: str | None = Field(default=None, max_length=32)
+    # When they last wrote: WhatsApp lets the bot write freely only in the 24 hours after.
+    last_inbound_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True))
+    )
 
 
 class Consent(SQLModel, table=True):
@@ -278,6 +285,33 @@ class Outbox(SQLModel, table=True):
     status: OutboxStatus = _choice(16, default=OutboxStatus.QUEUED, index=True)
     created_at: datetime = _timestamp(nullable=False)
     sent_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    # The platform's id for the message sent, and the last status it reported for it (WhatsApp:
+    # sent, delivered, read or failed), so that a status arriving later finds its row.
+    platform_message_id: str | None = Field(default=None, max_length=128, index=True)
+    delivery: str | None = Field(default=None, max_length=16)
+
+
+class InboundStatus(StrEnum):
+    RECEIVED = "received"  # stored, the webhook answered; its effects not applied yet
+    APPLIED = "applied"  # its effects committed, with the answer to send
+    ANSWERED = "answered"  # the answer went out (or there was none)
+
+
+class Inbound(SQLModel, table=True):
+    """A message a resident sent through a webhook that is answered once the message is stored
+    (WhatsApp): kept until it is applied and answered, so that a crash loses none of it.
+
+    The answer is written in the transaction that applies the message, so one applied before
+    a crash is answered after it, and never applied twice.
+    """
+
+    channel: str = Field(primary_key=True, max_length=16)
+    message_key: str = Field(primary_key=True, max_length=128)  # the platform's message id
+    sender: str = Field(max_length=64, index=True)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    received_at: datetime = _timestamp(nullable=False, index=True)
+    status: InboundStatus = _choice(16, default=InboundStatus.RECEIVED, index=True)
+    answer: list[Any] | None = Field(default=None, sa_column=Column(JSON))
 
 
 class ActivityDraft(SQLModel, table=True):

@@ -145,8 +145,12 @@ class OutboxSender:
             )
 
     async def _deliver(self, item: outbox.Queued, reply: Reply | None) -> None:
+        reference = None
         try:
-            status = OutboxStatus.SKIPPED if reply is None else await self._send(item, reply)
+            if reply is None:
+                status: OutboxStatus | None = OutboxStatus.SKIPPED
+            else:
+                status, reference = await self._send(item, reply)
         finally:
             self._in_flight.release()
         metrics = self.services.metrics
@@ -155,14 +159,17 @@ class OutboxSender:
             return  # left queued: tried again at the next look
         assert item.row.id is not None
         async with self.services.sessions() as session, session.begin():
-            await outbox.mark(session, item.row.id, status, self.services.clock())
+            await outbox.mark(session, item.row.id, status, self.services.clock(), reference)
             if status == OutboxStatus.BLOCKED:
                 await outbox.mark_unreachable(session, item.row.resident_id)
         if item.row.kind == OutboxKind.REMINDER and status in _REMINDER_RESULTS:
             metrics.reminders.labels(status).inc()
 
-    async def _send(self, item: outbox.Queued, reply: Reply) -> OutboxStatus | None:
-        """Send one message; its new status, or None to leave it queued for the next look."""
+    async def _send(
+        self, item: outbox.Queued, reply: Reply
+    ) -> tuple[OutboxStatus | None, str | None]:
+        """Send one message; its new status (None to leave it queued for the next look), and
+        the platform's id for what was sent."""
         channel, pacer = self.channels[item.channel], self.pacers[item.channel]
         for _attempt in range(RETRIES):
             delivery = await channel.deliver(item.user_id, reply)
@@ -175,15 +182,21 @@ class OutboxSender:
                 continue
             if delivery.outcome is Outcome.BLOCKED:
                 log.info("outbox message %s: the resident blocked the bot", item.row.id)
-                return OutboxStatus.BLOCKED
+                return OutboxStatus.BLOCKED, None
             if delivery.outcome is Outcome.FAILED:
                 log.warning("outbox message %s refused", item.row.id)
-                return OutboxStatus.FAILED
+                return OutboxStatus.FAILED, None
+            if delivery.outcome is Outcome.WINDOW_CLOSED:
+                # Only an approved template may reach them now; none is sent yet.
+                log.warning(
+                    "outbox message %s: the resident's 24-hour window is closed", item.row.id
+                )
+                return OutboxStatus.FAILED, None
             if not delivery.delivered:  # the network: tried again at the next look
                 log.warning("outbox message %s not sent yet: %s", item.row.id, delivery.outcome)
-                return None
-            return OutboxStatus.SENT
-        return None
+                return None, None
+            return OutboxStatus.SENT, delivery.reference
+        return None, None
 
 
 @dataclass(frozen=True)

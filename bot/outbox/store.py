@@ -96,12 +96,18 @@ def _wanted(row: Outbox, resident: Resident) -> bool:
 
 
 async def mark(
-    session: AsyncSession, outbox_id: int, status: OutboxStatus, moment: datetime
+    session: AsyncSession,
+    outbox_id: int,
+    status: OutboxStatus,
+    moment: datetime,
+    reference: str | None = None,
 ) -> None:
+    """The row's outcome; `reference`: the platform's id for what was sent, which the
+    platform's later statuses (delivered, read, failed) name."""
     await session.exec(
         update(Outbox)
         .where(col(Outbox.id) == outbox_id, col(Outbox.status) == OutboxStatus.QUEUED)
-        .values(status=status, sent_at=moment)
+        .values(status=status, sent_at=moment, platform_message_id=reference)
     )
 
 

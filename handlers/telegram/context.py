@@ -4,7 +4,7 @@ typed (PTB's bot_data is a `Wiring`, not a dictionary of string keys)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from telegram import Bot, Update
@@ -14,6 +14,9 @@ from bot.desk import Desk
 from bot.outbox.reminding import Reminders
 from bot.outbox.sender import OutboxSender
 from bot.residents.conversation import Sender, handled_before, mark_handled
+
+if TYPE_CHECKING:
+    from handlers.whatsapp import WhatsApp
 
 
 class Wiring:
@@ -26,6 +29,7 @@ class Wiring:
         self.outbox: OutboxSender | None = None
         self.reminders: Reminders | None = None
         self.bulk_bot: Bot | None = None  # the bot the outbox sends with
+        self.whatsapp: WhatsApp | None = None  # residents' other channel, where configured
 
 
 # What the handlers take from Telegram, by polling or by webhook alike.

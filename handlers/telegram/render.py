@@ -16,7 +16,7 @@ from telegram import (
 )
 from telegram.error import BadRequest
 
-from bot.outgoing import Reply, Response
+from bot.outgoing import Reply, Response, split_text
 
 MAX_TEXT = 4096  # Telegram's limit for one message
 
@@ -32,24 +32,9 @@ def markup(reply: Reply) -> InlineKeyboardMarkup | None:
     )
 
 
-def _pieces(text: str) -> list[str]:
-    """Split a long text at line breaks so that each piece fits in one message."""
-    pieces: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        while len(line) > MAX_TEXT:
-            pieces.append(line[:MAX_TEXT])
-            line = line[MAX_TEXT:]
-        if len(current) + len(line) + 1 > MAX_TEXT:
-            pieces.append(current)
-            current = ""
-        current = f"{current}\n{line}" if current else line
-    return [*pieces, current]
-
-
 async def send(bot: Bot, chat_id: int, reply: Reply) -> list[int]:
     """Send a reply (in pieces if it is long); the ids of the messages it took."""
-    pieces = _pieces(reply.text)
+    pieces = split_text(reply.text, MAX_TEXT)
     sent = [(await bot.send_message(chat_id, piece)).message_id for piece in pieces[:-1]]
     # The buttons go with the last piece, right under the question they answer.
     last = await bot.send_message(chat_id, pieces[-1], reply_markup=markup(reply))

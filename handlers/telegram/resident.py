@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from telegram import Update
 from telegram.ext import (
     Application,
@@ -13,16 +11,14 @@ from telegram.ext import (
     filters,
 )
 
-from bot.activities import agenda
 from bot.outgoing import Response
-from bot.residents import commands, dialogue
-from bot.residents.conversation import Conversation, conversation
+from bot.residents import commands, dialogue, intents
+from bot.residents.conversation import conversation
+from bot.residents.intents import Intent
 from handlers.telegram.context import Callback, Context, desk, sender_of, wake_outbox
 from handlers.telegram.group import post_pending_cards
 from handlers.telegram.render import send_all, settle_press
 from handlers.telegram.volunteer import relay_to_volunteer
-
-Intent = Callable[[Conversation], Awaitable[Response]]
 
 PRIVATE = filters.ChatType.PRIVATE
 NEW_MESSAGE = filters.UpdateType.MESSAGE  # edits of old messages are not new answers
@@ -95,18 +91,7 @@ async def after(context: Context, response: Response) -> None:
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     """Add the resident handlers, most specific first."""
-    intents: dict[str, Intent] = {
-        "start": dialogue.start,
-        "language": dialogue.choose_language,
-        "help": commands.help_command,
-        "status": commands.status,
-        "activities": agenda.activities_command,
-        "stop": agenda.stop,
-        "cancel": dialogue.cancel,
-        "mydata": commands.my_data,
-        "delete": commands.delete_request,
-    }
-    for name, intent in intents.items():
+    for name, intent in intents.BY_COMMAND.items():
         application.add_handler(
             CommandHandler(name, command(intent), filters=PRIVATE & NEW_MESSAGE)
         )

@@ -1,0 +1,64 @@
+"""WhatsApp as a Channel: the outbox's and the cases' messages to residents on WhatsApp."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+import httpx
+from pywa.errors import WhatsAppError
+from pywa_async.client import WhatsApp
+
+from bot import i18n
+from bot.channel import Copy, Delivery, Outcome
+from bot.outgoing import Reply
+from handlers.whatsapp import render
+from handlers.whatsapp.inbox import CHOOSE
+
+log = logging.getLogger(__name__)
+
+WINDOW_CLOSED = 131047  # more than 24 hours since the resident wrote: templates only
+RATE_LIMITED = frozenset({130429, 131056})  # the number's pace, or one person's
+UNDELIVERABLE = 131026
+UNAVAILABLE = frozenset({131000, 131016, 133004})  # Meta's own trouble: later may work
+
+
+class WhatsAppChannel:
+    """Delivers to residents on WhatsApp, at the number's pace for bulk sending."""
+
+    def __init__(self, client: WhatsApp, per_second: float) -> None:
+        self.client = client
+        self.per_second = per_second
+
+    async def deliver(self, user_id: str, reply: Reply) -> Delivery:
+        async def sending() -> str:
+            sent = ""
+            for outgoing in render.draw(reply):
+                sent = await render.send(self.client, user_id, outgoing, i18n._(CHOOSE))
+            return sent
+
+        return await self._attempt(sending)
+
+    async def pass_on(self, user_id: str, header: str, copy: Copy) -> Delivery:
+        # A Telegram message cannot be read back by its id, only copied within Telegram:
+        # passing a volunteer's message on to WhatsApp needs its content, which is not built yet.
+        log.warning("a volunteer's message cannot be passed on to WhatsApp yet")
+        return Delivery(Outcome.FAILED)
+
+    async def _attempt(self, sending: Callable[[], Awaitable[str]]) -> Delivery:
+        try:
+            return Delivery(Outcome.DELIVERED, reference=await sending() or None)
+        except WhatsAppError as error:
+            if error.code == WINDOW_CLOSED:
+                return Delivery(Outcome.WINDOW_CLOSED)
+            if error.code in RATE_LIMITED:
+                return Delivery(Outcome.RATE_LIMITED, retry_after=1.0)
+            if error.code == UNDELIVERABLE:
+                return Delivery(Outcome.BLOCKED)
+            if error.code in UNAVAILABLE:
+                return Delivery(Outcome.UNAVAILABLE)
+            log.warning("WhatsApp refused a message (code %s)", error.code)
+            return Delivery(Outcome.FAILED)
+        except httpx.HTTPError as error:
+            log.warning("WhatsApp could not be reached: %s", type(error).__name__)
+            return Delivery(Outcome.UNAVAILABLE)

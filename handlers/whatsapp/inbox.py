@@ -1,0 +1,194 @@
+"""Residents' WhatsApp messages, from the stored row to the answer sent.
+
+The webhook stores each message and answers Meta (see webhook.py); the inbox then applies the
+stored messages of each resident one at a time, in the order they arrived, and sends each
+answer. A message is applied in one transaction together with its answer, and the answer is
+sent after that; on start, whatever the last run left (received, or applied but not answered)
+is taken up again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from pywa.errors import WhatsAppError
+from pywa_async.client import WhatsApp
+
+from bot import i18n
+from bot.desk import Desk
+from bot.i18n import N_, _
+from bot.outgoing import Attachment, Button, Reply, Response
+from bot.residents import commands, dialogue, inbound
+from bot.residents.conversation import Sender, conversation
+from bot.residents.intents import BY_COMMAND, Intent
+from bot.residents.phones import language_of_number
+from db.models import Inbound, InboundStatus
+from handlers.whatsapp import render
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "whatsapp"
+CHOOSE = N_("Choose")  # the button that opens a list of choices
+# WhatsApp's codes for "wait and try again": the number's or one person's rate, Meta's trouble.
+TRY_AGAIN = frozenset({130429, 131056, 131000, 131016, 133004})
+RETRIES = 5
+
+
+class Inbox:
+    """`after` is told of each response once its effects are committed (cards to post in the
+    queues' groups, news queued in the outbox): the composition root knows who does that."""
+
+    def __init__(
+        self, desk: Desk, client: WhatsApp, after: Callable[[Response], None] = lambda _: None
+    ) -> None:
+        self.desk = desk
+        self.client = client
+        self.after = after
+        self._draining: dict[str, asyncio.Task[None]] = {}
+        self._asked: defaultdict[str, int] = defaultdict(int)
+
+    async def start(self) -> None:
+        """Take up what the last run left."""
+        for sender in await inbound.waiting_senders(self.desk.sessions, CHANNEL):
+            self.wake(sender)
+
+    async def stop(self) -> None:
+        tasks = list(self._draining.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def wake(self, sender: str) -> None:
+        """A message of `sender` was stored: apply it after those before it."""
+        self._asked[sender] += 1
+        if sender not in self._draining:
+            self._draining[sender] = asyncio.create_task(self._drain(sender), name="whatsapp")
+
+    async def _drain(self, sender: str) -> None:
+        try:
+            while True:
+                asked = self._asked[sender]
+                row = await inbound.next_of(self.desk.sessions, CHANNEL, sender)
+                if row is None:
+                    if asked == self._asked[sender]:
+                        return  # nothing came meanwhile
+                    continue
+                await self._handle(row)
+        except Exception:
+            log.exception("a WhatsApp message could not be handled; it is tried again at start")
+        finally:
+            self._draining.pop(sender, None)
+            self._asked.pop(sender, None)
+
+    async def _handle(self, row: Inbound) -> None:
+        answer = row.answer or []
+        if row.status == InboundStatus.RECEIVED:
+            answer = await self._apply(row)
+        await self._send(row.sender, answer)
+        await inbound.answered(self.desk.sessions, row)
+
+    async def _apply(self, row: Inbound) -> list[Any]:
+        """The message's effects and its answer, committed together."""
+        desk = self.desk
+        message: dict[str, Any] = row.payload.get("message", {})
+        number = str(message.get("from") or "")
+        sender = Sender(CHANNEL, row.sender, language_of_number(number))
+        async with conversation(
+            desk.sessions, desk.settings, sender, row.message_key, desk.clock
+        ) as convo:
+            if convo is None:  # applied already (the row was lost): nothing to answer again
+                return []
+            response = await _intent(message)(convo)
+            replies = _answer(response)
+            if convo.resident is not None:
+                convo.resident.last_inbound_at = desk.clock()
+                if number and row.sender != number:
+                    convo.resident.phone = f"+{number}"
+            with i18n.locale(convo.language):
+                answer = [_stored(reply) for reply in replies] + [{"choose": _(CHOOSE)}]
+            await inbound.applied(convo.session, row, answer)
+        self.after(response)
+        return answer
+
+    async def _send(self, to: str, answer: list[Any]) -> None:
+        choose = next((item["choose"] for item in answer if "choose" in item), CHOOSE)
+        for item in answer:
+            if "choose" in item:
+                continue
+            for outgoing in render.draw(_reply(item)):
+                await self._send_one(to, outgoing, choose)
+
+    async def _send_one(self, to: str, outgoing: render.Outgoing, choose: str) -> None:
+        for attempt in range(RETRIES):
+            try:
+                await render.send(self.client, to, outgoing, choose)
+                return
+            except WhatsAppError as error:
+                if error.code not in TRY_AGAIN:
+                    log.warning("WhatsApp refused an answer (code %s)", error.code)
+                    return
+            except httpx.HTTPError as error:
+                log.warning("WhatsApp could not be reached: %s", type(error).__name__)
+            await asyncio.sleep(min(30.0, 0.5 * 2**attempt))
+        log.warning("an answer on WhatsApp was given up after %d attempts", RETRIES)
+
+
+def _intent(message: dict[str, Any]) -> Intent:
+    """What the resident's message asks: a command, a choice, an answer, or something else."""
+    kind = message.get("type")
+    if kind == "text":
+        text = str((message.get("text") or {}).get("body") or "")
+        word = text.strip()
+        if word.startswith("/"):
+            name = word[1:].split(maxsplit=1)[0].split("@")[0].lower() if len(word) > 1 else ""
+            return BY_COMMAND.get(name, commands.unknown_command)
+        return lambda convo: dialogue.answer_text(convo, text)
+    if kind == "interactive":
+        interactive = message.get("interactive") or {}
+        chosen = interactive.get("button_reply") or interactive.get("list_reply") or {}
+        data = str(chosen.get("id") or "")
+        return lambda convo: dialogue.press(convo, data)
+    if kind == "button":  # a quick-reply button of a template
+        data = str((message.get("button") or {}).get("payload") or "")
+        return lambda convo: dialogue.press(convo, data)
+    return dialogue.unsupported
+
+
+def _answer(response: Response) -> list[Reply]:
+    """What WhatsApp shows of a response: it cannot change a sent message, so a question that
+    changed (a choice ticked) comes again; a question closed needs nothing, the resident's
+    choice shows in the chat; a notice is said when nothing else is."""
+    if response.relay_for_case is not None:
+        # Passing a WhatsApp message on to a Telegram volunteer is not built yet.
+        return [response.undelivered] if response.undelivered else list(response.replies)
+    replies = [response.edit] if response.edit is not None else []
+    replies += response.replies
+    if not replies and response.notice:
+        replies.append(Reply(response.notice))
+    return replies
+
+
+def _stored(reply: Reply) -> dict[str, Any]:
+    stored: dict[str, Any] = {
+        "text": reply.text,
+        "buttons": [[[b.label, b.data] for b in row] for row in reply.buttons],
+    }
+    if reply.attachment is not None:
+        content = base64.b64encode(reply.attachment.content).decode()
+        stored["attachment"] = [reply.attachment.filename, content]
+    return stored
+
+
+def _reply(stored: dict[str, Any]) -> Reply:
+    attachment = None
+    if stored.get("attachment"):
+        filename, content = stored["attachment"]
+        attachment = Attachment(filename, base64.b64decode(content))
+    rows = tuple(tuple(Button(label, data) for label, data in row) for row in stored["buttons"])
+    return Reply(stored["text"], rows, attachment)

@@ -1,0 +1,122 @@
+"""The services' replies drawn for WhatsApp, and sent with pywa.
+
+A reply with up to 3 buttons becomes reply buttons; with 4 to 10, a list message opened from
+its button; with more, a list of the choices (the other buttons, such as "back", are left to
+the words people type). Labels are cut to WhatsApp's lengths (a cut row keeps the whole label
+as its description). A text too long for one message goes in pieces, the buttons with the
+last, whose body WhatsApp keeps shorter (1,024 characters).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pywa_async.client import WhatsApp
+from pywa_async.types.callback import Button as ReplyButton
+from pywa_async.types.callback import Section, SectionList, SectionRow
+
+from bot.outgoing import Reply, split_text
+
+MAX_TEXT = 4096  # a text message
+MAX_BODY = 1024  # the body of a message with buttons or a list
+BUTTON_TITLE, ROW_TITLE, ROW_DESCRIPTION, LIST_BUTTON = 20, 24, 72, 20
+MAX_BUTTONS, MAX_ROWS = 3, 10
+
+
+@dataclass(frozen=True)
+class Choice:
+    title: str
+    data: str
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One WhatsApp message to send."""
+
+    kind: Literal["text", "buttons", "list", "document"]
+    text: str = ""
+    choices: tuple[Choice, ...] = ()
+    filename: str = ""
+    content: bytes = b""
+
+
+@dataclass
+class Drawn:
+    messages: list[Outgoing] = field(default_factory=list)
+
+
+def cut(label: str, limit: int) -> str:
+    label = " ".join(label.split())
+    return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
+
+
+def draw(reply: Reply) -> list[Outgoing]:
+    """The messages one reply takes on WhatsApp, in order."""
+    rows = [row for row in reply.buttons if row]
+    buttons = [button for row in rows for button in row]
+    drawn: list[Outgoing] = []
+    if not buttons:
+        drawn += [Outgoing("text", piece) for piece in split_text(reply.text, MAX_TEXT) if piece]
+    else:
+        before, body = _body(reply.text)
+        drawn += [Outgoing("text", piece) for piece in before]
+        if len(buttons) <= MAX_BUTTONS:
+            choices = tuple(Choice(cut(b.label, BUTTON_TITLE), b.data) for b in buttons)
+            drawn.append(Outgoing("buttons", body, choices))
+        else:
+            if len(buttons) > MAX_ROWS:
+                # The choices first: one to a row is how the services lay out choices.
+                buttons = [row[0] for row in rows if len(row) == 1][:MAX_ROWS] or buttons[:MAX_ROWS]
+            drawn.append(Outgoing("list", body, tuple(_row(b.label, b.data) for b in buttons)))
+    if reply.attachment is not None:
+        attachment = reply.attachment
+        drawn.append(Outgoing("document", filename=attachment.filename, content=attachment.content))
+    return drawn
+
+
+def _row(label: str, data: str) -> Choice:
+    title = cut(label, ROW_TITLE)
+    description = cut(label, ROW_DESCRIPTION) if title != " ".join(label.split()) else None
+    return Choice(title, data, description)
+
+
+def _body(text: str) -> tuple[list[str], str]:
+    """What goes before the message with buttons, and that message's body: the last paragraph
+    when the whole text is too long for a body."""
+    text = text.strip() or "…"
+    if len(text) <= MAX_BODY:
+        return [], text
+    head, _, tail = text.rpartition("\n\n")
+    if head and len(tail) <= MAX_BODY:
+        return [p for p in split_text(head, MAX_TEXT) if p], tail
+    pieces = split_text(text, MAX_BODY)
+    return [p for p in pieces[:-1] if p], pieces[-1] or "…"
+
+
+async def send(client: WhatsApp, to: str, outgoing: Outgoing, choose: str) -> str:
+    """Send one message; WhatsApp's id for it. `choose` labels a list's button."""
+    if outgoing.kind == "buttons":
+        buttons = [ReplyButton(c.title, c.data) for c in outgoing.choices]
+        sent = await client.send_message(to, outgoing.text, buttons=buttons)
+    elif outgoing.kind == "list":
+        rows = [SectionRow(c.title, c.data, c.description) for c in outgoing.choices]
+        section = Section(cut(choose, ROW_TITLE), rows)
+        menu = SectionList(cut(choose, LIST_BUTTON), [section])
+        sent = await client.send_message(to, outgoing.text, buttons=menu)
+    elif outgoing.kind == "document":
+        sent = await client.send_document(
+            to, outgoing.content, filename=outgoing.filename, mime_type=_mime(outgoing.filename)
+        )
+    else:
+        sent = await client.send_message(to, outgoing.text)
+    return str(sent.id)
+
+
+def _mime(filename: str) -> str:
+    if filename.endswith(".ics"):
+        return "text/calendar"
+    if filename.endswith(".json"):
+        return "application/json"
+    return "application/octet-stream"

@@ -1,0 +1,154 @@
+"""WhatsApp's webhook on the help desk's own app: `GET /whatsapp` for Meta's subscription
+handshake, `POST /whatsapp` for messages and the statuses of what the bot sent.
+
+A POST is believed only when its `X-Hub-Signature-256` is the HMAC-SHA256 of its exact body
+with the app secret (checked before anything else is read); its messages are then stored,
+each once whatever the number of deliveries, and only then does Meta get its 200. The inbox
+applies them afterwards, one resident's in order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import col, select
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+from typing_extensions import TypeIs
+
+from bot.config import WhatsAppSettings
+from bot.desk import Desk
+from bot.residents import inbound
+from bot.residents.inbound import Received
+from db.models import Outbox, Resident
+from handlers.whatsapp.inbox import CHANNEL
+
+log = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-Hub-Signature-256"
+MAX_BODY = 1024 * 1024  # Meta's notifications are a few kilobytes
+# A status only moves forward; "failed" can come after any of them.
+_PROGRESS = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}
+UNDELIVERABLE = 131026  # the number is not on WhatsApp, or cannot receive messages
+
+
+def signed(body: bytes, secret: str) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def whatsapp_routes(
+    desk: Desk, settings: WhatsAppSettings, stored: Callable[[str], None]
+) -> list[Route]:
+    """The two routes; `stored(sender)` is told of each resident with a new message."""
+
+    async def handshake(request: Request) -> Response:
+        query = request.query_params
+        token = query.get("hub.verify_token", "")
+        if query.get("hub.mode") == "subscribe" and hmac.compare_digest(
+            token.encode(), settings.verify_token.encode()
+        ):
+            return PlainTextResponse(query.get("hub.challenge", ""))
+        return PlainTextResponse("forbidden", status_code=403)
+
+    async def notification(request: Request) -> Response:
+        given = request.headers.get(SIGNATURE_HEADER)
+        if not given:
+            return PlainTextResponse("unsigned", status_code=401)
+        declared = request.headers.get("content-length", "")
+        if declared.isascii() and declared.isdigit() and int(declared) > MAX_BODY:
+            return PlainTextResponse("too large", status_code=413)
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_BODY:
+                return PlainTextResponse("too large", status_code=413)
+        if not hmac.compare_digest(
+            given.encode(), signed(bytes(body), settings.app_secret).encode()
+        ):
+            return PlainTextResponse("forbidden", status_code=403)
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return PlainTextResponse("not JSON", status_code=400)
+        messages, statuses = _read(data, settings.phone_id)
+        async with desk.sessions() as session, session.begin():
+            await inbound.store(session, CHANNEL, messages, desk.clock())
+            for message_id, status, errors in statuses:
+                await _record_status(session, message_id, status, errors)
+        for sender in dict.fromkeys(message.sender for message in messages):
+            stored(sender)
+        return PlainTextResponse("ok")
+
+    return [
+        Route("/whatsapp", handshake, methods=["GET"]),
+        Route("/whatsapp", notification, methods=["POST"]),
+    ]
+
+
+def _read(data: object, phone_id: str) -> tuple[list[Received], list[tuple[str, str, list[int]]]]:
+    """The messages and statuses for this number in a notification; anything else is ignored."""
+    messages: list[Received] = []
+    statuses: list[tuple[str, str, list[int]]] = []
+    if not isinstance(data, dict):
+        return messages, statuses
+    for entry in _list(data.get("entry")):
+        for change in _list(entry.get("changes")):
+            value = change.get("value")
+            if change.get("field") != "messages" or not isinstance(value, dict):
+                continue
+            if (value.get("metadata") or {}).get("phone_number_id") != phone_id:
+                continue
+            contacts = _list(value.get("contacts"))
+            for message in _list(value.get("messages")):
+                if (received := _message(message, contacts)) is not None:
+                    messages.append(received)
+            for status in _list(value.get("statuses")):
+                message_id, state = status.get("id"), status.get("status")
+                if _text(message_id, 128) and state in _PROGRESS:
+                    codes = [e.get("code") for e in _list(status.get("errors"))]
+                    statuses.append((message_id, state, [c for c in codes if type(c) is int]))
+    return messages, statuses
+
+
+def _message(message: dict[str, Any], contacts: list[dict[str, Any]]) -> Received | None:
+    message_id, number = message.get("id"), message.get("from")
+    if not _text(message_id, 128) or not _text(number, 32):
+        return None
+    contact = next(
+        (c for c in contacts if c.get("wa_id") == number), contacts[0] if contacts else {}
+    )
+    # The business-scoped user id where Meta gives one (as pywa prefers it), else the number.
+    user_id = contact.get("user_id")
+    sender = user_id if _text(user_id, 64) else number
+    return Received(message_id, sender, {"message": message, "contact": contact})
+
+
+def _list(value: object) -> list[dict[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _text(value: object, limit: int) -> TypeIs[str]:
+    return isinstance(value, str) and 0 < len(value) <= limit
+
+
+async def _record_status(session: Any, message_id: str, status: str, errors: list[int]) -> None:
+    """A status of a message the outbox sent: kept on its row; an undeliverable number makes
+    the resident unreachable, as a block does on Telegram."""
+    row = (
+        await session.exec(select(Outbox).where(Outbox.platform_message_id == message_id))
+    ).first()
+    if row is None:
+        return  # an answer, not an outbox message: nothing keeps its status
+    if _PROGRESS[status] > _PROGRESS.get(row.delivery or "", 0):
+        row.delivery = status
+    if status == "failed" and UNDELIVERABLE in errors:
+        await session.exec(
+            update(Resident).where(col(Resident.id) == row.resident_id).values(reachable=False)
+        )
