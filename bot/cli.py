@@ -114,6 +114,12 @@ def run(settings: Settings) -> int:
 
     settings.require_token()
     _prepare(settings)
+    if settings.whatsapp is not None:
+        print(
+            "helpdesk run: WhatsApp's messages arrive by webhook only: run helpdesk serve to "
+            "receive them (what is already queued for WhatsApp residents is still sent)",
+            file=sys.stderr,
+        )
     application = build_application(settings)
     _tune_garbage_collector()
     application.run_polling(allowed_updates=ALLOWED_UPDATES)
@@ -130,7 +136,11 @@ def serve(settings: Settings, host: str, port: int) -> int:
     settings.require_webhook_secret()
     _prepare(settings)
     app = build_server(settings)
-    print(f"helpdesk serve: listening on http://{host}:{port} (POST /telegram, /healthz, /metrics)")
+    whatsapp = ", /whatsapp" if settings.whatsapp is not None else ""
+    print(
+        f"helpdesk serve: listening on http://{host}:{port} "
+        f"(POST /telegram{whatsapp}, /healthz, /metrics)"
+    )
     _tune_garbage_collector()
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
     return 0

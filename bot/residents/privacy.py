@@ -20,7 +20,17 @@ from bot.i18n import _, isolate
 from bot.intake.flows import FLOWS
 from bot.intake.questions import answer_lines
 from bot.outgoing import Attachment, Button, Reply
-from db.models import Activity, Case, CaseEvent, Consent, Enrolment, Intake, Resident
+from db.models import (
+    Activity,
+    Case,
+    CaseEvent,
+    Consent,
+    Enrolment,
+    Inbound,
+    InboundStatus,
+    Intake,
+    Resident,
+)
 
 # Bump when the text of the privacy notice changes in substance: consents record it.
 NOTICE_VERSION = "2026-11"
@@ -76,6 +86,7 @@ async def export(session: AsyncSession, resident: Resident, zone: ZoneInfo) -> R
         "resident": {
             "channel": resident.channel,
             "user_id": resident.channel_user_id,
+            "phone": resident.phone,
             "language": resident.language,
             "first_contact": _iso(resident.created_at),
         },
@@ -127,6 +138,11 @@ def _readable(
         "",
         _("• Account: {channel} {user_id}").format(
             channel=resident.channel.capitalize(), user_id=isolate(resident.channel_user_id)
+        ),
+        *(
+            [_("• Phone number: {phone}").format(phone=isolate(resident.phone))]
+            if resident.phone
+            else []
         ),
         _("• Language: {language}").format(
             language=isolate(i18n.language_name(resident.language or "en"))
@@ -219,4 +235,12 @@ async def erase(session: AsyncSession, resident: Resident, moment: datetime | No
         await enrolments.leave(session, enrolment, moment)
     await session.exec(delete(Intake).where(col(Intake.resident_id) == resident.id))
     await session.exec(delete(Consent).where(col(Consent.resident_id) == resident.id))
+    # What their channel delivered and is not needed any more (its ids stay in SeenUpdate).
+    await session.exec(
+        delete(Inbound).where(
+            col(Inbound.channel) == resident.channel,
+            col(Inbound.sender) == resident.channel_user_id,
+            col(Inbound.status) == InboundStatus.ANSWERED,
+        )
+    )
     await session.delete(resident)

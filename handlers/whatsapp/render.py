@@ -115,8 +115,6 @@ async def send(client: WhatsApp, to: str, outgoing: Outgoing, choose: str) -> st
 
 
 def _mime(filename: str) -> str:
-    if filename.endswith(".ics"):
-        return "text/calendar"
-    if filename.endswith(".json"):
-        return "application/json"
-    return "application/octet-stream"
+    """WhatsApp takes documents of a few types only: calendar files and JSON go as plain
+    text, which keeps their name (phones still open an .ics with the calendar)."""
+    return "application/pdf" if filename.endswith(".pdf") else "text/plain"
