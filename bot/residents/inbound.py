@@ -90,7 +90,8 @@ async def applied(session: AsyncSession, row: Inbound, answer: list[Any]) -> Non
 
 
 async def answered(sessions: Sessions, row: Inbound) -> None:
-    """The answer went out: only the message's id stays, to know it if it comes again."""
+    """The answer went out: only the message's id stays, to know it if it comes again (not who
+    sent it, nor what it said)."""
     async with sessions() as session, session.begin():
         await session.exec(
             update(Inbound)
@@ -98,5 +99,5 @@ async def answered(sessions: Sessions, row: Inbound) -> None:
                 col(Inbound.channel) == row.channel,
                 col(Inbound.message_key) == row.message_key,
             )
-            .values(status=InboundStatus.ANSWERED, payload={}, answer=None)
+            .values(status=InboundStatus.ANSWERED, sender="", payload={}, answer=None)
         )

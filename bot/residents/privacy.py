@@ -26,8 +26,6 @@ from db.models import (
     CaseEvent,
     Consent,
     Enrolment,
-    Inbound,
-    InboundStatus,
     Intake,
     Resident,
 )
@@ -235,12 +233,4 @@ async def erase(session: AsyncSession, resident: Resident, moment: datetime | No
         await enrolments.leave(session, enrolment, moment)
     await session.exec(delete(Intake).where(col(Intake.resident_id) == resident.id))
     await session.exec(delete(Consent).where(col(Consent.resident_id) == resident.id))
-    # What their channel delivered and is not needed any more (its ids stay in SeenUpdate).
-    await session.exec(
-        delete(Inbound).where(
-            col(Inbound.channel) == resident.channel,
-            col(Inbound.sender) == resident.channel_user_id,
-            col(Inbound.status) == InboundStatus.ANSWERED,
-        )
-    )
     await session.delete(resident)

@@ -11,22 +11,21 @@ would see in a chat.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import json
 import re
-import socket
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from html import unescape
-from typing import Any, Literal, NamedTuple, TypeVar
+from typing import Any, Literal, NamedTuple
 
 from aiohttp import web
 
+from handlers.emulation.local import LocalServer
+
 JSON = dict[str, Any]
-T = TypeVar("T")
 
 TOKEN = "123:TEST"
 BOT_USERNAME = "sportello_test_bot"
@@ -303,8 +302,10 @@ def _chat_type(chat_id: int) -> str:
     return "supergroup" if str(chat_id).startswith("-100") else "group"
 
 
-class EmulatedBotAPI:
+class EmulatedBotAPI(LocalServer[Change]):
     """The fake server. Use `async with EmulatedBotAPI() as server:` and `server.base_url`."""
+
+    url_path = "/bot"
 
     def __init__(
         self,
@@ -315,6 +316,7 @@ class EmulatedBotAPI:
         first_update_id: int = 1,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        super().__init__()
         self.token = token
         self.clock = clock  # the seconds since the epoch that messages are dated with
         self.bot_id = int(token.split(":", 1)[0])
@@ -331,7 +333,6 @@ class EmulatedBotAPI:
         self.webhook_secret = ""
         # (update id, HTTP status or 0 for no answer) of every webhook call, in order.
         self.webhook_calls: list[tuple[int, int]] = []
-        self._webhook_task: asyncio.Task[None] | None = None
         self.commands: dict[tuple[str, str], list[JSON]] = {}
         self.blocked: set[int] = set()
         self.migrated: dict[int, int] = {}
@@ -347,68 +348,13 @@ class EmulatedBotAPI:
         self._files: dict[str, Upload] = {}
         self._callback_ids: dict[str, tuple[int, int]] = {}  # query id -> (user, chat)
         self.titles: dict[int, str] = {}  # group chats' titles
-        self._watchers: list[Watcher] = []
-        self._socket: socket.socket | None = None
         self._failures: defaultdict[str, deque[ApiError]] = defaultdict(deque)
         self._send_times: deque[float] = deque()
         self._read_cursor: defaultdict[int, int] = defaultdict(int)
-        self._changed = asyncio.Event()
-        self._closing = False
-        self._runner: web.AppRunner | None = None
-        self.port = 0
         self._methods: dict[str, Callable[[JSON], Any]] = {
             name: getattr(self, f"_m_{name}") for name in _METHODS
         }
         self._methods_lower = {name.lower(): name for name in _METHODS}
-
-    # ---- lifecycle -------------------------------------------------------------------------
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/bot"
-
-    def bind(self, host: str = "127.0.0.1") -> int:
-        """Take a free port now, before the loop runs, so that the bot can be built knowing
-        `base_url`; `start` then serves on it."""
-        if self._socket is None:
-            self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            self._socket.bind((host, 0))
-            self.port = self._socket.getsockname()[1]
-        return self.port
-
-    async def start(self) -> None:
-        app = web.Application(client_max_size=64 * 1024**2)  # aiohttp's 1 MiB default < 50 MB
-        app.router.add_route("*", "/bot{token}/{method}", self._handle)
-        # handler_cancellation: a long poll whose client went away must not linger.
-        self._runner = web.AppRunner(
-            app, access_log=None, handler_cancellation=True, shutdown_timeout=1.0
-        )
-        await self._runner.setup()
-        self.bind()
-        sock, self._socket = self._socket, None
-        assert sock is not None
-        self._changed = asyncio.Event()  # bind to the running loop's lifetime
-        self._closing = False
-        await web.SockSite(self._runner, sock).start()
-
-    async def stop(self) -> None:
-        self._closing = True
-        self._notify()  # pending getUpdates return [] at once instead of running out the clock
-        if self._webhook_task is not None:
-            self._webhook_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._webhook_task
-            self._webhook_task = None
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> EmulatedBotAPI:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
 
     # ---- failure injection and per-chat state ----------------------------------------------
 
@@ -572,15 +518,6 @@ class EmulatedBotAPI:
     def _timestamp(self) -> int:
         return int(self.clock())
 
-    def watch(self, watcher: Watcher) -> Callable[[], None]:
-        """Call `watcher` with every change a person would see; returns how to stop."""
-        self._watchers.append(watcher)
-        return lambda: self._watchers.remove(watcher)
-
-    def _tell(self, change: Change) -> None:
-        for watcher in list(self._watchers):
-            watcher(change)
-
     def chat(self, chat_id: int) -> JSON:
         """The chat as the Bot API describes it."""
         return self._chat_json(chat_id)
@@ -630,10 +567,7 @@ class EmulatedBotAPI:
                     return call
             return None
 
-        found = await self._wait(find, timeout)
-        if found is None:
-            raise AssertionError(f"no {method} call within {timeout}s\n{self.dump()}")
-        return found
+        return await self._expect(find, timeout, f"no {method} call")
 
     async def next_message(self, chat_id: int, timeout: float = 5.0) -> SentMessage:  # noqa: ASYNC109
         """The oldest message sent to `chat_id` that this method has not returned yet."""
@@ -644,11 +578,7 @@ class EmulatedBotAPI:
                 sent[self._read_cursor[chat_id]] if self._read_cursor[chat_id] < len(sent) else None
             )
 
-        msg = await self._wait(find, timeout)
-        if msg is None:
-            raise AssertionError(
-                f"no new message to chat {chat_id} within {timeout}s\n{self.dump()}"
-            )
+        msg = await self._expect(find, timeout, f"no new message to chat {chat_id}")
         self._read_cursor[chat_id] += 1
         return msg
 
@@ -686,20 +616,10 @@ class EmulatedBotAPI:
 
     # ---- internals: plumbing ---------------------------------------------------------------
 
-    def _notify(self) -> None:
-        # Wake every waiter, then hand out a fresh event: a cheap broadcast condition.
-        self._changed.set()
-        self._changed = asyncio.Event()
-
-    async def _wait(self, check: Callable[[], T | None], within: float) -> T | None:
-        deadline = time.monotonic() + within
-        while (result := check()) is None:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return None
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), remaining)
-        return result
+    def _app(self) -> web.Application:
+        app = web.Application(client_max_size=64 * 1024**2)  # aiohttp's 1 MiB default < 50 MB
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        return app
 
     async def _handle(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:
@@ -979,8 +899,8 @@ class EmulatedBotAPI:
         self.webhook_url = str(p["url"])
         self.webhook_secret = str(p.get("secret_token") or "")
         self.max_connections = int(p.get("max_connections") or self.webhook_connections)
-        if self._webhook_task is None or self._webhook_task.done():
-            self._webhook_task = asyncio.create_task(self._deliver_by_webhook())
+        if self._delivery is None or self._delivery.done():
+            self._delivery = asyncio.create_task(self._deliver_by_webhook())
         return True
 
     async def _deliver_by_webhook(self) -> None:

@@ -47,6 +47,7 @@ async def test_mydata_sends_everything_as_text_and_json(
     assert document["resident"] == {
         "channel": "telegram",
         "user_id": "2001",
+        "phone": None,  # Telegram gives no number
         "language": "en",
         "first_contact": document["resident"]["first_contact"],  # type: ignore[index]
     }

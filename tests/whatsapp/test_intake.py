@@ -1,0 +1,224 @@
+"""A resident on WhatsApp, through `helpdesk serve` and the real pywa client against the Graph API
+emulation: the language hinted by the number, consent, a whole food intake in Arabic (buttons,
+lists and typed numbers), the card in the volunteers' Telegram group; a message delivered twice
+answered once; a crash between storing and answering loses nothing."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+from bot.app import build_server
+from bot.config import Settings, WhatsAppSettings
+from db.models import Inbound, InboundStatus, Resident
+from handlers.emulation.telegram import EmulatedBotAPI
+from handlers.emulation.whatsapp import EmulatedGraphAPI, OutgoingMessage, WaUser
+from tests.stories import DESK_SETTINGS, FOOD_GROUP
+from tests.transcript import said
+from tests.web.serving import free_port, uvicorn_serving
+
+NOUR = WaUser("201001234567", "Nour")  # an Egyptian number: Arabic is offered first
+
+
+@pytest.fixture
+async def graph() -> AsyncIterator[EmulatedGraphAPI]:
+    async with EmulatedGraphAPI() as emulation:
+        yield emulation
+
+
+@dataclass
+class Desk:
+    url: str
+    graph: EmulatedGraphAPI
+
+    async def reads(self, user: WaUser, *fragments: str) -> OutgoingMessage:
+        """The bot's next message to `user` that has every fragment (those before it read)."""
+        while True:
+            message = await self.graph.next_message(user)
+            if all(fragment in (message.text or "") for fragment in fragments):
+                return message
+
+    def taps(self, user: WaUser, message: OutgoingMessage, title: str) -> None:
+        [button_id] = [i for i, shown in message.buttons if title in shown]
+        if message.interactive == "list":
+            self.graph.push_list_reply(user, message, button_id)
+        else:
+            self.graph.push_button_reply(user, message, button_id)
+
+
+def whatsapp_of(graph: EmulatedGraphAPI) -> WhatsAppSettings:
+    return WhatsAppSettings(
+        phone_id=graph.phone_id,
+        token=graph.token,
+        app_secret=graph.app_secret,
+        verify_token="verify-me",
+        api_url=graph.base_url,
+    )
+
+
+@pytest.fixture
+async def desk(
+    telegram: EmulatedBotAPI, graph: EmulatedGraphAPI, settings: Settings
+) -> AsyncIterator[Desk]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    changed = replace(
+        settings,
+        webhook_secret="s3cret",
+        public_url=url,
+        whatsapp=whatsapp_of(graph),
+        **DESK_SETTINGS,
+    )
+    async with uvicorn_serving(build_server(changed), port):
+        graph.webhook_url = f"{url}/whatsapp"
+        yield Desk(url, graph)
+
+
+def ar(message: str) -> str:
+    return said("ar", message)
+
+
+async def test_meta_subscribes_with_the_verify_token(desk: Desk) -> None:
+    assert await desk.graph.verify(f"{desk.url}/whatsapp", "verify-me")
+    assert not await desk.graph.verify(f"{desk.url}/whatsapp", "a guess")
+
+
+async def test_a_whole_food_intake_in_arabic_on_whatsapp(
+    desk: Desk, telegram: EmulatedBotAPI, sessions: Any
+) -> None:
+    graph = desk.graph
+    graph.push_text(NOUR, "/start")
+    picker = await desk.reads(NOUR, ar("Hello! Which language do you want to use?"))
+    assert picker.interactive == "button"  # three languages: WhatsApp's reply buttons
+    assert "✓ العربية" in [title for _, title in picker.buttons]
+    desk.taps(NOUR, picker, "العربية")
+    notice = await desk.reads(NOUR, ar("Do you agree?"))
+    desk.taps(NOUR, notice, ar("Yes, I agree"))
+    menu = await desk.reads(NOUR, ar("What do you need help with?"))
+    desk.taps(NOUR, menu, ar("Food aid"))
+    await desk.reads(NOUR, "1 من 5")
+    graph.push_text(NOUR, "2")  # typed, as many people do
+    await desk.reads(NOUR, "2 من 5")
+    graph.push_text(NOUR, "0")
+    diet = await desk.reads(NOUR, "3 من 5")
+    assert diet.interactive == "list" and len(diet.buttons) <= 10
+    desk.taps(NOUR, diet, "حلال")
+    ticked = await desk.reads(NOUR, "3 من 5")  # WhatsApp cannot edit: the question again
+    assert any("☑" in title for _, title in ticked.buttons)
+    desk.taps(NOUR, ticked, ar("Done ✓"))
+    districts = await desk.reads(NOUR, "4 من 5")
+    assert districts.interactive == "list" and len(districts.buttons) == 10
+    desk.taps(NOUR, districts, "6.")
+    urgency = await desk.reads(NOUR, "5 من 5")
+    assert urgency.buttons  # offered as choices, answered by typing its number
+    graph.push_text(NOUR, "1")
+    summary = await desk.reads(NOUR, ar("Is everything right?"))
+    desk.taps(NOUR, summary, ar("Confirm and send"))
+    await desk.reads(NOUR, "SP-00001")
+    card = await telegram.next_message(FOOD_GROUP)
+    assert "SP-00001" in (card.text or "") and card.reply_markup is not None
+    async with sessions() as session:
+        resident = (await session.exec(select(Resident))).one()
+    assert (resident.channel, resident.channel_user_id) == ("whatsapp", NOUR.user_id)
+    assert resident.language == "ar" and resident.phone == "+201001234567"
+    assert resident.last_inbound_at is not None
+    # Answered messages keep only their id, to know them if Meta delivers them again.
+    assert all(row.payload == {} and row.sender == "" for row in await settled(sessions))
+
+
+async def test_a_message_delivered_twice_is_answered_once(desk: Desk) -> None:
+    graph = desk.graph
+    first = graph.push_text(NOUR, "/start")
+    await desk.reads(NOUR, ar("Hello! Which language do you want to use?"))
+    graph.redeliver(first)
+    await graph.wait_delivered()
+    await graph.assert_no_message(NOUR.wa_id, within=0.5)
+
+
+async def consents_in_english(desk: Desk, user: WaUser) -> None:
+    desk.graph.push_text(user, "/start")
+    picker = await desk.reads(user, "Which language")
+    desk.taps(user, picker, "English")
+    notice = await desk.reads(user, "Do you agree?")
+    desk.taps(user, notice, "Yes, I agree")
+    await desk.reads(user, "What do you need help with?")
+
+
+async def test_mydata_lists_the_number_and_delete_erases_it(desk: Desk, sessions: Any) -> None:
+    rosa = WaUser("447700900123", "Rosa")  # a British number: English offered first
+    await consents_in_english(desk, rosa)
+    desk.graph.push_text(rosa, "/mydata")
+    listed = await desk.reads(rosa, "This is everything we keep about you", "+447700900123")
+    assert listed.type == "text"
+    document = await desk.graph.next_message(rosa)
+    assert document.type == "document" and document.filename == "my-data.json"
+    assert document.media_id is not None
+    export = desk.graph.file(document.media_id)
+    assert export is not None and '"phone": "+447700900123"' in export.data.decode()
+    desk.graph.push_text(rosa, "/delete")
+    asked = await desk.reads(rosa, "delete everything we keep about you")
+    desk.taps(rosa, asked, "Yes, delete")
+    await desk.reads(rosa, "has been deleted")
+    async with sessions() as session:
+        assert (await session.exec(select(Resident))).all() == []
+    # Of what WhatsApp delivered, once answered, only the messages' ids stay: not who sent them.
+    left = await settled(sessions)
+    assert {(row.sender, str(row.payload)) for row in left} == {("", "{}")}
+
+
+async def settled(sessions: Any) -> list[Inbound]:
+    """The stored messages once every one is answered (the last answer is marked just after
+    it arrives)."""
+    for _ in range(100):
+        async with sessions() as session:
+            rows = list((await session.exec(select(Inbound))).all())
+        if all(row.status == InboundStatus.ANSWERED for row in rows):
+            return rows
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"messages left unanswered: {rows}")
+
+
+async def test_what_a_crash_left_is_applied_and_answered_at_the_next_start(
+    telegram: EmulatedBotAPI, graph: EmulatedGraphAPI, settings: Settings, sessions: Any
+) -> None:
+    """A message stored but not applied, and one applied whose answer was not sent: the next
+    start applies the first and sends the second's answer, each once."""
+    stored = {"from": NOUR.wa_id, "id": "wamid.STORED", "type": "text", "text": {"body": "/start"}}
+    answer = [{"text": "Answer kept across the crash", "buttons": []}, {"choose": "Choose"}]
+    async with sessions() as session, session.begin():
+        session.add(
+            Inbound(
+                channel="whatsapp",
+                message_key="wamid.APPLIED",
+                sender=NOUR.user_id,
+                payload={},
+                status=InboundStatus.APPLIED,
+                answer=answer,
+            )
+        )
+        session.add(
+            Inbound(
+                channel="whatsapp",
+                message_key="wamid.STORED",
+                sender=NOUR.user_id,
+                payload={"message": stored, "contact": {}},
+            )
+        )
+    graph.add_user(NOUR)
+    graph.push_text(NOUR, "hello")  # opens the 24-hour window, as her messages did before
+    port = free_port()
+    changed = replace(settings, webhook_secret="s3cret", whatsapp=whatsapp_of(graph))
+    async with uvicorn_serving(build_server(changed), port):
+        kept = await Desk("", graph).reads(NOUR, "Answer kept across the crash")
+        picker = await Desk("", graph).reads(NOUR, ar("Hello! Which language do you want to use?"))
+        assert kept.timestamp <= picker.timestamp
+    rows = await settled(sessions)
+    assert {row.message_key: row.status for row in rows} == {
+        "wamid.APPLIED": InboundStatus.ANSWERED,
+        "wamid.STORED": InboundStatus.ANSWERED,
+    }
