@@ -38,10 +38,24 @@ class Delivery:
 @dataclass(frozen=True)
 class Copy:
     """A message someone sent in their own chat with the bot, to pass on as it is (a photo,
-    a voice note, a document, or text)."""
+    a voice note, a document, or text).
+
+    `chat_id` and `message_id` name it on Telegram, which copies it within itself; `text` is
+    what it says, for a channel that cannot copy from the other platform. A message from
+    another platform has no Telegram ids (see `of_text`).
+    """
 
     chat_id: int
     message_id: int
+    text: str | None = None
+
+    @classmethod
+    def of_text(cls, text: str) -> Copy:
+        return cls(0, 0, text)
+
+    @property
+    def on_telegram(self) -> bool:
+        return self.chat_id != 0
 
 
 class Channel(Protocol):

@@ -34,8 +34,12 @@ class TelegramChannel:
     async def pass_on(self, user_id: str, header: str, copy: Copy) -> Delivery:
         async def both() -> list[int]:
             sent = await self.bot.send_message(int(user_id), header)
-            copied = await self.bot.copy_message(int(user_id), copy.chat_id, copy.message_id)
-            return [sent.message_id, copied.message_id]
+            if copy.on_telegram:
+                copied = await self.bot.copy_message(int(user_id), copy.chat_id, copy.message_id)
+                return [sent.message_id, copied.message_id]
+            # From another platform: its words.
+            words = await self.bot.send_message(int(user_id), copy.text or "…")
+            return [sent.message_id, words.message_id]
 
         return await self._attempt(both)
 

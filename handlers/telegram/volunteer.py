@@ -78,7 +78,7 @@ async def relay_reply(update: Update, context: Context) -> None:
 
 async def _pass_on(context: Context, message: Message, user: User, case_id: int) -> None:
     services = desk(context)
-    copy = Copy(message.chat.id, message.message_id)
+    copy = Copy(message.chat.id, message.message_id, message.text)
     with i18n.locale(language_of(services, user)):
         response = await volunteering.write_to_resident(services, user.id, case_id, copy)
     await answer(context.bot, services, message.chat.id, response)
@@ -151,7 +151,7 @@ async def on_outcome(update: Update, context: Context) -> None:
 async def relay_to_volunteer(bot: Bot, services: Desk, message: Message, case_id: int) -> bool:
     """The resident wrote while a volunteer follows their case: pass it on, marked."""
     relayed = await volunteering.resident_wrote(
-        services, case_id, Copy(message.chat.id, message.message_id)
+        services, case_id, Copy(message.chat.id, message.message_id, message.text)
     )
     if relayed.given_back is not None:
         await after(bot, services, relayed.given_back)

@@ -40,10 +40,12 @@ class WhatsAppChannel:
         return await self._attempt(sending)
 
     async def pass_on(self, user_id: str, header: str, copy: Copy) -> Delivery:
-        # A Telegram message cannot be read back by its id, only copied within Telegram:
-        # passing a volunteer's message on to WhatsApp needs its content, which is not built yet.
-        log.warning("a volunteer's message cannot be passed on to WhatsApp yet")
-        return Delivery(Outcome.FAILED)
+        """A message from the other platform, by its words: photos, documents and voice notes
+        (which WhatsApp would need downloaded from Telegram and uploaded) are not passed yet."""
+        if copy.text is None:
+            log.warning("a volunteer's photo, document or voice note cannot reach WhatsApp yet")
+            return Delivery(Outcome.FAILED)
+        return await self.deliver(user_id, Reply(f"{header}\n\n{copy.text}"))
 
     async def _attempt(self, sending: Callable[[], Awaitable[str]]) -> Delivery:
         try:

@@ -21,6 +21,8 @@ from pywa.errors import WhatsAppError
 from pywa_async.client import WhatsApp
 
 from bot import i18n
+from bot.cases import volunteering
+from bot.channel import Copy
 from bot.desk import Desk
 from bot.i18n import N_, _
 from bot.outgoing import Attachment, Button, Reply, Response
@@ -105,24 +107,37 @@ class Inbox:
             if convo is None:  # applied already (the row was lost): nothing to answer again
                 return []
             response = await _intent(message)(convo)
-            replies = _answer(response)
             if convo.resident is not None:
                 convo.resident.last_inbound_at = desk.clock()
                 if number and row.sender != number:
                     convo.resident.phone = f"+{number}"
             with i18n.locale(convo.language):
-                answer = [_stored(reply) for reply in replies] + [{"choose": _(CHOOSE)}]
+                answer = [*_answer(response, message), {"choose": _(CHOOSE)}]
             await inbound.applied(convo.session, row, answer)
         self.after(response)
         return answer
 
     async def _send(self, to: str, answer: list[Any]) -> None:
         choose = next((item["choose"] for item in answer if "choose" in item), CHOOSE)
-        for item in answer:
-            if "choose" in item:
-                continue
-            for outgoing in render.draw(_reply(item)):
+        replies = [_reply(item["reply"]) for item in answer if "reply" in item]
+        relay = next((item for item in answer if "relay" in item), None)
+        if relay is not None and not await self._relay(relay):
+            replies = [_reply(relay["undelivered"])] if relay.get("undelivered") else []
+        for reply in replies:
+            for outgoing in render.draw(reply):
                 await self._send_one(to, outgoing, choose)
+
+    async def _relay(self, relay: dict[str, Any]) -> bool:
+        """The resident's message to the Telegram volunteer following their case: its words
+        (photos, documents and voice notes are not passed across platforms yet)."""
+        if relay.get("text") is None:
+            return False
+        relayed = await volunteering.resident_wrote(
+            self.desk, int(relay["relay"]), Copy.of_text(str(relay["text"]))
+        )
+        if relayed.given_back is not None:
+            self.after(relayed.given_back)
+        return relayed.delivered
 
     async def _send_one(self, to: str, outgoing: render.Outgoing, choose: str) -> None:
         for attempt in range(RETRIES):
@@ -160,18 +175,21 @@ def _intent(message: dict[str, Any]) -> Intent:
     return dialogue.unsupported
 
 
-def _answer(response: Response) -> list[Reply]:
-    """What WhatsApp shows of a response: it cannot change a sent message, so a question that
-    changed (a choice ticked) comes again; a question closed needs nothing, the resident's
-    choice shows in the chat; a notice is said when nothing else is."""
-    if response.relay_for_case is not None:
-        # Passing a WhatsApp message on to a Telegram volunteer is not built yet.
-        return [response.undelivered] if response.undelivered else list(response.replies)
+def _answer(response: Response, message: dict[str, Any]) -> list[dict[str, Any]]:
+    """What to send for a response, stored with its effects. WhatsApp cannot change a sent
+    message, so a question that changed (a choice ticked) comes again; a question closed needs
+    nothing, the resident's choice shows in the chat; a notice is said when nothing else is.
+    A message for the resident's volunteer is passed on first, at sending time."""
     replies = [response.edit] if response.edit is not None else []
     replies += response.replies
     if not replies and response.notice:
         replies.append(Reply(response.notice))
-    return replies
+    answer: list[dict[str, Any]] = [{"reply": _stored(reply)} for reply in replies]
+    if response.relay_for_case is not None:
+        text = (message.get("text") or {}).get("body") if message.get("type") == "text" else None
+        undelivered = _stored(response.undelivered) if response.undelivered else None
+        answer.append({"relay": response.relay_for_case, "text": text, "undelivered": undelivered})
+    return answer
 
 
 def _stored(reply: Reply) -> dict[str, Any]:

@@ -14,12 +14,15 @@ import pytest
 from sqlmodel import select
 
 from bot.app import build_server
+from bot.cases import queues
+from bot.clock import now
 from bot.config import Settings, WhatsAppSettings
 from db.models import Inbound, InboundStatus, Resident
 from handlers.emulation.telegram import EmulatedBotAPI
 from handlers.emulation.whatsapp import EmulatedGraphAPI, OutgoingMessage, WaUser
-from tests.stories import DESK_SETTINGS, FOOD_GROUP
-from tests.transcript import said
+from tests import factories
+from tests.stories import DESK_SETTINGS, FOOD_GROUP, HOUSING_GROUP
+from tests.transcript import Person, said
 from tests.web.serving import free_port, uvicorn_serving
 
 NOUR = WaUser("201001234567", "Nour")  # an Egyptian number: Arabic is offered first
@@ -189,7 +192,8 @@ async def test_what_a_crash_left_is_applied_and_answered_at_the_next_start(
     """A message stored but not applied, and one applied whose answer was not sent: the next
     start applies the first and sends the second's answer, each once."""
     stored = {"from": NOUR.wa_id, "id": "wamid.STORED", "type": "text", "text": {"body": "/start"}}
-    answer = [{"text": "Answer kept across the crash", "buttons": []}, {"choose": "Choose"}]
+    stored_reply = {"text": "Answer kept across the crash", "buttons": []}
+    answer = [{"reply": stored_reply}, {"choose": "Choose"}]
     async with sessions() as session, session.begin():
         session.add(
             Inbound(
@@ -222,3 +226,44 @@ async def test_what_a_crash_left_is_applied_and_answered_at_the_next_start(
         "wamid.APPLIED": InboundStatus.ANSWERED,
         "wamid.STORED": InboundStatus.ANSWERED,
     }
+
+
+async def test_a_whatsapp_resident_and_a_telegram_volunteer_write_to_each_other(
+    telegram: EmulatedBotAPI, graph: EmulatedGraphAPI, settings: Settings, sessions: Any
+) -> None:
+    rosa = WaUser("447700900123", "Rosa")
+    port = free_port()
+    desk_settings = replace(
+        settings,
+        webhook_secret="s3cret",
+        public_url=f"http://127.0.0.1:{port}",
+        whatsapp=whatsapp_of(graph),
+        **DESK_SETTINGS,
+    )
+    async with sessions() as session, session.begin():
+        asker = await factories.resident(session, rosa.user_id, channel="whatsapp")
+        await queues.sync_from_config(session, desk_settings, now())
+        await factories.housing_case(session, desk_settings, asker)
+    async with uvicorn_serving(build_server(desk_settings), port):
+        graph.webhook_url = f"http://127.0.0.1:{port}/whatsapp"
+        desk = Desk("", graph)
+        graph.push_text(rosa, "/status")  # she writes: WhatsApp lets the bot answer for a day
+        await desk.reads(rosa, "SP-00001")
+        vera = Person(telegram, 6101, "en")
+        card = await telegram.next_message(HOUSING_GROUP)
+        await vera.taps("Claim", on=card)
+        await vera.hears("You took request SP-00001")
+        await desk.reads(rosa, "a volunteer has taken up your request SP-00001")
+        details = telegram.chats[vera.chat_id][-1]
+        vera.says("Hello Rosa, can you come on Tuesday?", reply_to=details)
+        await desk.reads(rosa, "Hello Rosa, can you come on Tuesday?")
+        await vera.hears("✓ Sent to the resident of SP-00001.")
+        graph.push_text(rosa, "Yes, at 10")
+        await desk.reads(rosa, "✓ Sent to the volunteer following your request SP-00001.")
+        await vera.hears("SP-00001")
+        words = await vera.hears("Yes, at 10")
+        # Her message, passed on by its words, is answered like any other: by replying to it.
+        vera.says("See you then", reply_to=words)
+        await desk.reads(rosa, "See you then")
+        graph.push_voice(rosa)  # not passed across platforms yet: she is told
+        await desk.reads(rosa, "We could not pass your message on right now")
