@@ -40,6 +40,9 @@ SETUPS: dict[BotName, str] = {
 }
 
 
+Measure = Callable[[argparse.Namespace, Callable[[str], None]], Coroutine[Any, Any, dict[str, Any]]]
+
+
 class BenchError(Exception):
     """The benchmark could not measure: a bot died, answered wrongly or not at all."""
 
@@ -644,13 +647,18 @@ def bench_main(
     argv: list[str] | None,
     prog: str,
     description: str | None,
-    measure_all: Callable[
-        [argparse.Namespace, Callable[[str], None]], Coroutine[Any, Any, dict[str, Any]]
-    ],
+    measure_all: Measure,
     render: Callable[[dict[str, Any]], str],
 ) -> int:
     """The command line of a benchmark: options, progress on stderr, the table or JSON."""
-    options = _parse(argv, prog, description)
+    return run_command(_parse(argv, prog, description), measure_all, render)
+
+
+def run_command(
+    options: argparse.Namespace, measure_all: Measure, render: Callable[[dict[str, Any]], str]
+) -> int:
+    """Measure with progress on stderr, then print the table (or JSON with --json); a timeout
+    or a BenchError is one line and exit status 1."""
 
     def progress(message: str) -> None:
         print(message, file=sys.stderr, flush=True)

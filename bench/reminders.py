@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import math
 import platform
@@ -62,6 +61,7 @@ from typing import Any, TypeVar
 from sqlalchemy import func, insert
 from sqlmodel import SQLModel, select
 
+from bench.intake import BenchError, run_command
 from bot.app import build_application, bulk_bot
 from bot.config import Settings
 from bot.outbox import reminders
@@ -92,10 +92,6 @@ SIGNED_UP_AT = datetime(2029, 11, 1, tzinfo=UTC)  # well before any reminder
 LANGUAGES = ("it", "en", "ar")
 KINDS = tuple(ActivityKind)
 PER_ACTIVITY = 20  # residents in each activity of the burst
-
-
-class BenchError(Exception):
-    """The benchmark could not measure: the data or the bot did not behave as set up."""
 
 
 def utc(local: datetime) -> datetime:
@@ -523,22 +519,7 @@ def main(argv: list[str] | None = None) -> int:
     # Errors only: the check after two days off warns once for every slot it skips, and the
     # sender about every message it has to leave for later; the figures count both.
     logging.basicConfig(level=logging.ERROR, format="%(name)s: %(message)s")
-
-    def progress(message: str) -> None:
-        print(message, file=sys.stderr, flush=True)
-
-    try:
-        figures = asyncio.run(run(options, progress))
-    except KeyboardInterrupt:
-        return 130
-    except TimeoutError:
-        print(f"bench: gave up after {options.timeout:g} s (--timeout)", file=sys.stderr)
-        return 1
-    except BenchError as error:
-        print(f"bench: {error}", file=sys.stderr)
-        return 1
-    print(json.dumps(figures, indent=2) if options.json else table(figures))
-    return 0
+    return run_command(options, run, table)
 
 
 if __name__ == "__main__":

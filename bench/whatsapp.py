@@ -60,7 +60,6 @@ import asyncio
 import contextlib
 import gc
 import itertools
-import json
 import logging
 import math
 import os
@@ -81,7 +80,7 @@ from typing import Any, Literal
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from bench.intake import BenchError, Latency, rounded, verdict
+from bench.intake import BenchError, Latency, rounded, run_command, verdict
 from bench.reminders import busiest_second, insert_all
 from bench.webhook import ServeProcess
 from bot.config import Settings
@@ -1081,35 +1080,11 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     return options
 
 
-def _first_error(error: BaseException) -> BaseException:
-    while isinstance(error, BaseExceptionGroup):
-        error = error.exceptions[0]
-    return error
-
-
 def main(argv: list[str] | None = None) -> int:
     options = _parse(argv)
     # Errors only: the figures count what matters (the serve's own log is summarised).
     logging.basicConfig(level=logging.ERROR, format="%(name)s: %(message)s")
-
-    def progress(message: str) -> None:
-        print(message, file=sys.stderr, flush=True)
-
-    try:
-        figures = asyncio.run(run(options, progress))
-    except KeyboardInterrupt:
-        return 130
-    except Exception as group:
-        error = _first_error(group)
-        if isinstance(error, TimeoutError):
-            print(f"bench: gave up after {options.timeout:g} s (--timeout)", file=sys.stderr)
-        elif isinstance(error, BenchError):
-            print(f"bench: {error}", file=sys.stderr)
-        else:
-            raise
-        return 1
-    print(json.dumps(figures, indent=2) if options.json else table(figures))
-    return 0
+    return run_command(options, run, table)
 
 
 if __name__ == "__main__":
