@@ -13,14 +13,10 @@ from bot import i18n
 from bot.channel import Copy, Delivery, Outcome
 from bot.outgoing import Reply
 from handlers.whatsapp import render
-from handlers.whatsapp.inbox import CHOOSE
+from handlers.whatsapp.codes import RATE_LIMITED, UNAVAILABLE, UNDELIVERABLE, WINDOW_CLOSED
+from handlers.whatsapp.render import CHOOSE
 
 log = logging.getLogger(__name__)
-
-WINDOW_CLOSED = 131047  # more than 24 hours since the resident wrote: templates only
-RATE_LIMITED = frozenset({130429, 131056})  # the number's pace, or one person's
-UNDELIVERABLE = 131026
-UNAVAILABLE = frozenset({131000, 131016, 133004})  # Meta's own trouble: later may work
 
 
 # Bulk sending keeps a little under the number's limit: paced exactly at it, 81 messages are

@@ -24,7 +24,7 @@ from bot import i18n
 from bot.cases import volunteering
 from bot.channel import Copy
 from bot.desk import Desk
-from bot.i18n import N_, _
+from bot.i18n import _
 from bot.outgoing import Attachment, Button, Reply, Response
 from bot.residents import commands, dialogue, inbound
 from bot.residents.conversation import Sender, conversation
@@ -32,13 +32,12 @@ from bot.residents.intents import BY_COMMAND, Intent
 from bot.residents.phones import language_of_number
 from db.models import Inbound, InboundStatus
 from handlers.whatsapp import render
+from handlers.whatsapp.codes import TRY_AGAIN
+from handlers.whatsapp.render import CHOOSE
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "whatsapp"
-CHOOSE = N_("Choose")  # the button that opens a list of choices
-# WhatsApp's codes for "wait and try again": the number's or one person's rate, Meta's trouble.
-TRY_AGAIN = frozenset({130429, 131056, 131000, 131016, 133004})
 RETRIES = 5
 
 
@@ -145,7 +144,7 @@ class Inbox:
                 await render.send(self.client, to, outgoing, choose)
                 return
             except WhatsAppError as error:
-                if error.code not in TRY_AGAIN:
+                if error.code not in TRY_AGAIN:  # the number's or one person's rate, Meta's trouble
                     log.warning("WhatsApp refused an answer (code %s)", error.code)
                     return
             except httpx.HTTPError as error:

@@ -9,19 +9,21 @@ last, whose body WhatsApp keeps shorter (1,024 characters).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from pywa_async.client import WhatsApp
 from pywa_async.types.callback import Button as ReplyButton
 from pywa_async.types.callback import Section, SectionList, SectionRow
 
+from bot.i18n import N_
 from bot.outgoing import Reply, split_text
 
 MAX_TEXT = 4096  # a text message
 MAX_BODY = 1024  # the body of a message with buttons or a list
 BUTTON_TITLE, ROW_TITLE, ROW_DESCRIPTION, LIST_BUTTON = 20, 24, 72, 20
 MAX_BUTTONS, MAX_ROWS = 3, 10
+CHOOSE = N_("Choose")  # the button that opens a list of choices
 
 
 @dataclass(frozen=True)
@@ -40,11 +42,6 @@ class Outgoing:
     choices: tuple[Choice, ...] = ()
     filename: str = ""
     content: bytes = b""
-
-
-@dataclass
-class Drawn:
-    messages: list[Outgoing] = field(default_factory=list)
 
 
 def cut(label: str, limit: int) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
@@ -28,6 +29,7 @@ from bot.desk import Desk
 from bot.residents import inbound
 from bot.residents.inbound import Received
 from db.models import Outbox, Resident
+from handlers.whatsapp.codes import UNDELIVERABLE
 from handlers.whatsapp.inbox import CHANNEL
 
 log = logging.getLogger(__name__)
@@ -36,7 +38,6 @@ SIGNATURE_HEADER = "X-Hub-Signature-256"
 MAX_BODY = 1024 * 1024  # Meta's notifications are a few kilobytes
 # A status only moves forward; "failed" can come after any of them.
 _PROGRESS = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}
-UNDELIVERABLE = 131026  # the number is not on WhatsApp, or cannot receive messages
 
 
 def signed(body: bytes, secret: str) -> str:
@@ -138,7 +139,9 @@ def _text(value: object, limit: int) -> TypeIs[str]:
     return isinstance(value, str) and 0 < len(value) <= limit
 
 
-async def _record_status(session: Any, message_id: str, status: str, errors: list[int]) -> None:
+async def _record_status(
+    session: AsyncSession, message_id: str, status: str, errors: list[int]
+) -> None:
     """A status of a message the outbox sent: kept on its row; an undeliverable number makes
     the resident unreachable, as a block does on Telegram."""
     row = (
