@@ -39,6 +39,7 @@ WABA_ID = "200000000000001"
 DISPLAY_PHONE_NUMBER = "+39 02 0000 0000"
 
 WINDOW_SECONDS = 24 * 3600  # the customer service window
+TEMPLATE_BODY = 1024  # a template's body with its parameters filled in
 WEBHOOK_RETRY_SECONDS = 0.05  # Meta backs off for minutes; tests cannot wait that long
 ERROR_DOCS = "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/"
 _UNKNOWN = 131000  # "Something went wrong": what an injected failure is unless told
@@ -225,6 +226,7 @@ class Template:
     body_parameters: int
     category: str = "utility"
     body: str | None = None  # with {{1}}… placeholders, to show what the person reads
+    quick_replies: tuple[str, ...] = ()  # the titles of its quick-reply buttons, in order
 
 
 class GraphError(Exception):
@@ -297,6 +299,10 @@ def _required(param: str) -> GraphError:
 
 def _invalid(details: str) -> GraphError:
     return GraphError(131009, details)
+
+
+def _list_of(value: Any) -> list[JSON]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
 def _digits(number: str) -> str:
@@ -413,9 +419,11 @@ class EmulatedGraphAPI(LocalServer[Change]):
         *,
         category: str = "utility",
         body: str | None = None,
+        quick_replies: tuple[str, ...] = (),
     ) -> Template:
-        """An approved template: sending any other name/language gets 132001."""
-        template = Template(name, language, body_parameters, category, body)
+        """An approved template: sending any other name/language gets 132001. Its quick-reply
+        buttons have fixed titles; each message sets what tapping one sends back (its payload)."""
+        template = Template(name, language, body_parameters, category, body, quick_replies)
         self.templates[(name, language)] = template
         return template
 
@@ -478,6 +486,17 @@ class EmulatedGraphAPI(LocalServer[Change]):
             picked["description"] = row["description"]
         reply = {"type": "list_reply", "list_reply": picked}
         return self._push(user, "interactive", {"interactive": reply}, reply_to=message.id)
+
+    def push_quick_reply(self, user: WaUser, message: OutgoingMessage, payload: str) -> str:
+        """The person taps a quick-reply button of the template `message`: the bot gets the
+        payload it set for that button, as a message of type "button"."""
+        if message.type != "template" or payload not in message.button_ids:
+            raise AssertionError(
+                f"{payload!r} is not a quick reply of {message.id}: {message.buttons}"
+            )
+        self._check_recipient(user, message)
+        button = {"payload": payload, "text": dict(message.buttons)[payload]}
+        return self._push(user, "button", {"button": button}, reply_to=message.id)
 
     def push_voice(self, user: WaUser, data: bytes = b"OggS\x00\x02voice") -> str:
         media = self._inbound_media(data, "audio/ogg; codecs=opus", "voice.ogg")
@@ -1255,16 +1274,34 @@ class EmulatedGraphAPI(LocalServer[Change]):
         if template is None:
             raise GraphError(132001, f"template name ({name}) does not exist in {language}")
         values: list[str] = []
-        for component in body.get("components") or []:
-            if str(component.get("type", "")).lower() == "body":
-                values += [str(p.get("text", "")) for p in component.get("parameters") or []]
+        payloads: dict[int, str] = {}
+        for component in _list_of(body.get("components")):
+            kind = str(component.get("type", "")).lower()
+            if kind == "body":
+                values += [str(p.get("text", "")) for p in _list_of(component.get("parameters"))]
+            elif kind == "button" and str(component.get("sub_type", "")).lower() == "quick_reply":
+                index = int(component.get("index", -1))
+                if not 0 <= index < len(template.quick_replies):
+                    raise GraphError(132000, f"button at index {index} does not exist")
+                [parameter] = _list_of(component.get("parameters")) or [{}]
+                payloads[index] = self._length(parameter.get("payload"), "payload", 256)
         if len(values) != template.body_parameters:
             raise GraphError(
                 132000,
                 f"body: number of localizable_params ({len(values)}) does not match the "
                 f"expected number of params ({template.body_parameters})",
             )
+        for value in values:
+            # Meta's rule for a parameter: no line breaks or tabs, at most 4 spaces in a row.
+            if not value or "\n" in value or "\t" in value or "     " in value:
+                raise GraphError(132018, "Param text cannot have new-line/tab characters")
         text = template.body or name
         for n, value in enumerate(values, start=1):
             text = text.replace(f"{{{{{n}}}}}", value)
+        if len(text) > TEMPLATE_BODY:
+            raise GraphError(132005, "translated text too long")
         msg.text = text
+        msg.buttons = tuple(
+            (payloads.get(index, title), title)
+            for index, title in enumerate(template.quick_replies)
+        )

@@ -33,7 +33,7 @@ from pywa_async.types.callback import (
 )
 from pywa_async.types.message import Message
 from pywa_async.types.message_status import MessageStatus
-from pywa_async.types.templates import BodyText, TemplateLanguage
+from pywa_async.types.templates import BodyText, QuickReplyButton, TemplateLanguage
 
 from handlers.emulation.whatsapp import (
     Change,
@@ -275,6 +275,48 @@ async def test_a_template_goes_out_any_time_with_its_parameters(
     msg = await graph.next_message(CARLO)
     assert (msg.type, msg.text) == ("template", "Ciao Carlo, la richiesta SP-7 è chiusa")
     assert msg.statuses == ["sent", "delivered"]
+
+
+async def test_a_templates_quick_replies_carry_the_payloads_the_message_set(
+    graph: EmulatedGraphAPI, wa: WhatsApp, receiver: Receiver
+) -> None:
+    graph.register_template(
+        "reminder", "it", 1, body="Promemoria: {{1}}", quick_replies=("Vengo", "Non posso")
+    )
+    await wa.send_template(
+        ADA.wa_id,
+        "reminder",
+        TemplateLanguage.ITALIAN,
+        params=[
+            body_params("Teatro, lunedì 16:30"),
+            QuickReplyButton.params(callback_data="rsvp:yes", index=0),
+            QuickReplyButton.params(callback_data="rsvp:no", index=1),
+        ],
+    )
+    reminder = await graph.next_message(ADA)
+    assert reminder.text == "Promemoria: Teatro, lunedì 16:30"
+    assert reminder.buttons == (("rsvp:yes", "Vengo"), ("rsvp:no", "Non posso"))
+    with pytest.raises(AssertionError, match="not a quick reply"):
+        graph.push_quick_reply(ADA, reminder, "rsvp:maybe")
+    graph.push_quick_reply(ADA, reminder, "rsvp:no")
+    await graph.wait_delivered()
+    [tapped] = receiver.of(CallbackButton)
+    assert (tapped.data, tapped.title) == ("rsvp:no", "Non posso")
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [("two\nlines", 132018), ("a\ttab", 132018), ("wide     gap", 132018), ("x" * 1100, 132005)],
+)
+async def test_a_template_parameter_follows_metas_rules(
+    graph: EmulatedGraphAPI, wa: WhatsApp, value: str, code: int
+) -> None:
+    graph.register_template("notice", "it", 1, body="Avviso: {{1}}")
+    error = await refused(
+        wa.send_template(ADA.wa_id, "notice", TemplateLanguage.ITALIAN, params=[body_params(value)])
+    )
+    assert error.code == code
+    assert graph.sent == []
 
 
 async def test_media_places_and_reactions_are_recorded(
