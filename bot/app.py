@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import replace
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -19,8 +20,9 @@ from bot.activities import organising
 from bot.cases import queues
 from bot.channel import Channel
 from bot.clock import Clock, now
-from bot.config import Settings
+from bot.config import Settings, WhatsAppSettings
 from bot.demo import seed
+from bot.demo import templates as demo_templates
 from bot.demo.clock import DemoClock
 from bot.desk import Desk
 from bot.i18n import _
@@ -32,6 +34,7 @@ from bot.residents.commands import COMMANDS
 from bot.residents.conversation import forget_old_updates
 from db.session import create_engine, session_factory
 from handlers.emulation.telegram import EmulatedBotAPI
+from handlers.emulation.whatsapp import EmulatedGraphAPI
 from handlers.telegram import errors, group, nudging, organiser, resident, volunteer
 from handlers.telegram.channel import TelegramChannel
 from handlers.telegram.context import CONTEXT_TYPES, Wiring
@@ -142,49 +145,97 @@ def _after_whatsapp(application: Application, response: Response) -> None:  # ty
         wiring.outbox.wake()
 
 
-def build_demo(
-    settings: Settings, port: int, residents: Iterable[tuple[int, str | None]] = ()
-) -> Starlette:
-    """`helpdesk demo`'s ASGI app: serve's app on an emulated Bot API in this process, which
-    posts the updates to serve's own webhook, and the page at `/`.
+def build_demo(settings: Settings, port: int, residents: Iterable[seed.Known] = ()) -> Starlette:
+    """`helpdesk demo`'s ASGI app: serve's app on an emulated Bot API and an emulated Graph API
+    in this process, which post their updates to serve's own webhooks, and the page at `/`.
 
     `settings` are the demo's (bot.demo.seed.demo_settings, its database already seeded);
-    `residents`: those already in the database, with their language.
+    `residents`: those already in the database.
     """
-    # Update ids go on from an earlier run on the same database (see EmulatedBotAPI).
     clock = DemoClock()
-    telegram = EmulatedBotAPI(
-        DEMO_TOKEN,
-        first_update_id=int(time.time() * 1000),
-        clock=lambda: clock().timestamp(),  # messages dated in the demo's time
-    )
+
+    def stamp() -> float:
+        """The demo's time, which the emulated platforms date their messages with."""
+        return clock().timestamp()
+
+    # Update ids go on from an earlier run on the same database (see EmulatedBotAPI).
+    telegram = EmulatedBotAPI(DEMO_TOKEN, first_update_id=int(time.time() * 1000), clock=stamp)
     telegram.bind()
+    graph = EmulatedGraphAPI(clock=stamp)
+    graph.bind()
     public_url = f"http://127.0.0.1:{port}"
+    # Meta posts to the URL set in its dashboard: here, serve's own route, signed as Meta signs.
+    graph.webhook_url = f"{public_url}/whatsapp"
     settings = replace(
         settings,
         token=DEMO_TOKEN,
         api_url=telegram.base_url,
         webhook_secret=secrets.token_urlsafe(32),
         public_url=public_url,
+        whatsapp=_demo_number(graph, settings.languages),
     )
     application = build_application(settings, clock)
-    world = World(telegram, clock)
+    world = World(telegram, clock, graph)
+    _demo_people(world, settings, residents)
+    wiring: Wiring = application.bot_data
+    assert wiring.whatsapp is not None
+    routes = [*wiring.whatsapp.routes(), *demo_routes(application, world)]
+    secret = settings.require_webhook_secret()
+    app = web_app(application, secret, public_url, more=routes, around=_emulating(telegram, graph))
+    app.state.world = world  # what the demo's people see, for its tests
+    return app
+
+
+def _demo_number(graph: EmulatedGraphAPI, languages: Iterable[str]) -> WhatsAppSettings:
+    """The help desk's WhatsApp number on the emulated Graph API, with the demo's templates
+    approved there in each language the demo speaks that they are written in."""
+    for template in demo_templates.TEMPLATES:
+        for language in template.languages(languages):
+            graph.register_template(
+                template.name,
+                language,
+                template.parameters,
+                body=template.bodies[language],
+                quick_replies=template.quick_replies.get(language, ()),
+            )
+    return WhatsAppSettings(
+        phone_id=graph.phone_id,
+        token=graph.token,
+        app_secret=graph.app_secret,
+        verify_token=secrets.token_urlsafe(32),
+        api_url=graph.base_url,
+        templates=demo_templates.configured(languages),
+    )
+
+
+def _demo_people(world: World, settings: Settings, residents: Iterable[seed.Known]) -> None:
+    """The seed's organiser, volunteers and groups, and the residents already in the database:
+    on Telegram by their user id, on WhatsApp by their number and the BSUID they write with."""
     for person in (seed.ORGANISER, *seed.VOLUNTEERS):
         role = "organiser" if person is seed.ORGANISER else "volunteer"
         world.add(Persona(person.user_id, person.name, person.language, role))
-    names = {person.user_id: person.name for person in seed.RESIDENTS}
-    for user_id, language in residents:
-        name = names.get(user_id) or f"{user_id}"
-        language = language or settings.default_language
-        world.add(Persona(user_id, name, language, "resident"))
+    names = {str(person.user_id): person.name for person in seed.RESIDENTS}
+    names |= {person.bsuid: person.name for person in seed.WHATSAPP_RESIDENTS}
+    for known in residents:
+        language = known.language or settings.default_language
+        if known.channel == "whatsapp" and known.number is not None:
+            name = names.get(known.user_id) or f"+{known.number}"
+            persona = Persona(known.number, name, language, "resident", "whatsapp")
+            world.add(persona, bsuid=known.user_id)
+        elif known.channel == "telegram":
+            name = names.get(known.user_id) or known.user_id
+            world.add(Persona(int(known.user_id), name, language, "resident"))
     for chat_id, title in seed.GROUP_TITLES.items():
         world.add_group(chat_id, title)
-    secret = settings.require_webhook_secret()
-    app = web_app(
-        application, secret, public_url, more=demo_routes(application, world), around=telegram
-    )
-    app.state.world = world  # what the demo's people see, for its tests
-    return app
+
+
+@asynccontextmanager
+async def _emulating(*emulations: AbstractAsyncContextManager[object]) -> AsyncIterator[None]:
+    """The emulated platforms, started before the help desk and stopped after it."""
+    async with AsyncExitStack() as stack:
+        for emulation in emulations:
+            await stack.enter_async_context(emulation)
+        yield
 
 
 async def _post_init(application: Application) -> None:  # type: ignore[type-arg]

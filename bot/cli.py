@@ -147,7 +147,7 @@ def serve(settings: Settings, host: str, port: int) -> int:
 
 
 def demo(settings: Settings, host: str, port: int, database: Path | None) -> int:
-    """The help desk on an emulated Telegram, with the page at `/`, until interrupted."""
+    """The help desk on emulated Telegram and WhatsApp, with the page at `/`, until interrupted."""
     import uvicorn
 
     from bot.app import build_demo
@@ -162,7 +162,8 @@ def demo(settings: Settings, host: str, port: int, database: Path | None) -> int
         kept = f"kept in {path}" if database else "deleted when the demo stops"
         print(
             f"Sportello demo: open http://{shown}:{port}/ in a browser (Ctrl+C stops it).\n"
-            f"Nothing reaches Telegram: its Bot API is emulated here. Database: {kept}."
+            "Nothing reaches Telegram or WhatsApp: their APIs are emulated here. "
+            f"Database: {kept}."
         )
         if host not in ("127.0.0.1", "localhost", "::1"):
             print(
@@ -181,7 +182,7 @@ def demo(settings: Settings, host: str, port: int, database: Path | None) -> int
     return 0
 
 
-async def _prepare_demo(settings: Settings) -> list[tuple[int, str | None]]:
+async def _prepare_demo(settings: Settings) -> list[seed.Known]:
     """The demo's database up to date and seeded (once, if kept); the residents it holds."""
     await migrate.upgrade(settings.database_url)
     engine = create_engine(settings.database_url)

@@ -2,7 +2,8 @@
 ("Sportello casa" and "Spesa solidale"), an organiser, their activities, and a few residents
 with requests in several languages and states, so that the queues and histories are not empty.
 
-The people are Telegram users of the demo's own emulated Bot API (ids no real user has).
+The people are Telegram users of the demo's own emulated Bot API (ids no real user has), and
+two residents who write on WhatsApp, to the demo's emulated Graph API (numbers of its own).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.activities import enrolments, schedule
@@ -44,6 +45,34 @@ RESIDENTS = (
     Person(910004, "Fatima", "ar"),
 )
 GROUP_TITLES = {HOUSING_GROUP: "Sportello casa", FOOD_GROUP: "Spesa solidale"}
+
+
+@dataclass(frozen=True)
+class WhatsAppPerson:
+    """A resident on WhatsApp: the help desk knows them by the business-scoped user id (BSUID)
+    WhatsApp gives it, and by their number where WhatsApp gives that too."""
+
+    number: str  # the digits, the country's calling code first
+    bsuid: str
+    name: str
+    language: str
+
+
+WHATSAPP_RESIDENTS = (
+    WhatsAppPerson("201005550101", "EG.10000000000000101", "Hoda", "ar"),  # from Egypt
+    # From Peru: the number hints Spanish, which the demo does not speak; she chose Italian.
+    WhatsAppPerson("51955501020", "PE.10000000000000102", "Carmen", "it"),
+)
+
+
+@dataclass(frozen=True, order=True)
+class Known:
+    """A resident already in the database, for the demo's page to show again."""
+
+    channel: str  # "telegram" or "whatsapp"
+    user_id: str  # as the channel knows them: a Telegram user id, a WhatsApp BSUID
+    language: str | None
+    number: str | None = None  # a WhatsApp resident's, in digits
 
 
 def demo_settings(settings: Settings) -> Settings:
@@ -146,13 +175,19 @@ async def seed_once(session: AsyncSession, settings: Settings, moment: datetime)
     return True
 
 
-async def residents(session: AsyncSession) -> list[tuple[int, str | None]]:
-    """The Telegram residents in the database, with their language: those seeded and those made
-    on the page in an earlier run on the same `--db`."""
-    statement = select(Resident.channel_user_id, Resident.language).where(
-        Resident.channel == "telegram"
-    )
-    return [(int(user_id), language) for user_id, language in await session.exec(statement)]
+async def residents(session: AsyncSession) -> list[Known]:
+    """The residents in the database: those seeded and those made on the page in an earlier run
+    on the same `--db`. A WhatsApp resident whose number was erased cannot be written as."""
+    statement = select(
+        Resident.channel, Resident.channel_user_id, Resident.language, Resident.phone
+    ).where(col(Resident.channel).in_(("telegram", "whatsapp")))
+    known = []
+    for channel, user_id, language, phone in await session.exec(statement):
+        number = (phone or "").removeprefix("+") or None
+        if channel == "whatsapp" and number is None:
+            continue
+        known.append(Known(channel, user_id, language, number))
+    return known
 
 
 async def seed(session: AsyncSession, settings: Settings, moment: datetime) -> None:
@@ -163,10 +198,13 @@ async def seed(session: AsyncSession, settings: Settings, moment: datetime) -> N
     # The activities start the week after (before the first session, nobody could have signed up).
     await schedule.import_activities(session, activities(first_monday + timedelta(days=7)))
     amina, rosa, john, fatima = [await _resident(session, person) for person in RESIDENTS]
+    hoda, carmen = [await _whatsapp_resident(session, person) for person in WHATSAPP_RESIDENTS]
     # Places taken, so that the first reminders have someone to go to.
     await _sign_up(session, "Doposcuola 8-10 anni", rosa, "Luca", 9, moment)
     await _sign_up(session, "Doposcuola 8-10 anni", amina, "Yasmin", 8, moment)
+    await _sign_up(session, "Doposcuola 8-10 anni", hoda, "Omar", 10, moment)
     await _sign_up(session, "Festa di quartiere in cortile", john, "John", None, moment)
+    await _sign_up(session, "Laboratorio di teatro", carmen, "Carmen", None, moment)
     # New, waiting for a volunteer: its card is in the group with Claim.
     await _request(session, settings, amina, CaseKind.FOOD, FOOD)
     # Taken by Marco, with a note for the team.
@@ -206,6 +244,21 @@ async def _volunteer(session: AsyncSession, person: Person) -> Volunteer:
 async def _resident(session: AsyncSession, person: Person) -> Resident:
     resident = Resident(
         channel="telegram", channel_user_id=str(person.user_id), language=person.language
+    )
+    session.add(resident)
+    await session.flush()
+    privacy.record_consent(session, resident, accepted=True)
+    return resident
+
+
+async def _whatsapp_resident(session: AsyncSession, person: WhatsAppPerson) -> Resident:
+    """A resident who wrote on WhatsApp before the demo began, longer ago than a day: until
+    they write again, WhatsApp lets the help desk send them approved templates only."""
+    resident = Resident(
+        channel="whatsapp",
+        channel_user_id=person.bsuid,
+        language=person.language,
+        phone=f"+{person.number}",
     )
     session.add(resident)
     await session.flush()

@@ -1,5 +1,6 @@
 """The demo starts with the seed organisations' queues, people, activities and requests, and
-the real bot serves them: the open request's card is in its group, volunteers find theirs."""
+the real bot serves them: the open request's card is in its group, volunteers find theirs.
+Two of its residents write on WhatsApp."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from bot.activities.schedule import next_occurrence
 from bot.config import Settings
 from bot.demo import seed
 from bot.outbox.reminders import next_reminder
-from db.models import Activity, Case, CaseEvent, Enrolment, Queue, Volunteer
+from db.models import Activity, Case, CaseEvent, Consent, Enrolment, Queue, Resident, Volunteer
 from handlers.emulation.telegram import EmulatedBotAPI
 from tests.conftest import Bot
 from tests.transcript import Person
@@ -51,6 +52,26 @@ async def test_the_demo_starts_with_queues_people_activities_and_requests(
     assert [n.note for n in notes] == ["Udienza di sfratto il 12"]
 
 
+async def test_the_whatsapp_residents_are_known_by_their_bsuid_and_number(
+    settings: Settings, sessions
+) -> None:
+    demo = seed.demo_settings(settings)
+    async with sessions() as session, session.begin():
+        await seed.seed(session, demo, MOMENT)
+    async with sessions() as session:
+        residents = (
+            await session.exec(select(Resident).where(Resident.channel == "whatsapp"))
+        ).all()
+        consents = (await session.exec(select(Consent))).all()
+    assert sorted((r.channel_user_id, r.phone, r.language) for r in residents) == [
+        ("EG.10000000000000101", "+201005550101", "ar"),
+        ("PE.10000000000000102", "+51955501020", "it"),
+    ]
+    # They consented before the demo began; their 24 hours to write freely are long over.
+    assert {c.resident_id for c in consents if c.accepted} >= {r.id for r in residents}
+    assert all(r.last_inbound_at is None for r in residents)
+
+
 async def test_the_demo_is_seeded_once_and_has_a_reminder_ahead(
     settings: Settings, sessions
 ) -> None:
@@ -62,9 +83,13 @@ async def test_the_demo_is_seeded_once_and_has_a_reminder_ahead(
         names = sorted(e.name for e in (await session.exec(select(Enrolment))).all())
         slot = await next_reminder(session, demo, MOMENT, timedelta(days=62))
         known = await seed.residents(session)
-    assert names == ["John", "Luca", "Yasmin"]
+    assert names == ["Carmen", "John", "Luca", "Omar", "Yasmin"]
     assert slot is not None and slot.send_at > MOMENT
-    assert sorted(known) == sorted((p.user_id, p.language) for p in seed.RESIDENTS)
+    telegram = [seed.Known("telegram", str(p.user_id), p.language) for p in seed.RESIDENTS]
+    whatsapp = [
+        seed.Known("whatsapp", p.bsuid, p.language, p.number) for p in seed.WHATSAPP_RESIDENTS
+    ]
+    assert sorted(known) == sorted(telegram + whatsapp)
 
 
 async def test_the_bot_serves_the_demos_people(

@@ -19,6 +19,7 @@ from starlette.applications import Starlette
 from bot.config import Settings
 from bot.demo import seed
 from handlers.emulation.telegram import EmulatedBotAPI, SentMessage
+from handlers.emulation.whatsapp import EmulatedGraphAPI, OutgoingMessage
 from handlers.web.demo import World
 
 
@@ -63,6 +64,11 @@ class Demo:
     def telegram(self) -> EmulatedBotAPI:
         return self.world.telegram
 
+    @property
+    def graph(self) -> EmulatedGraphAPI:
+        assert self.world.whatsapp is not None
+        return self.world.whatsapp
+
     async def call(self, path: str, body: Any = None, **query: Any) -> tuple[int, Any]:
         """POST to the page's endpoint `path`, as the page does; the status and the JSON."""
         async with aiohttp.ClientSession() as client:
@@ -96,6 +102,27 @@ class Demo:
         while fragment not in ((message := await self.telegram.next_message(chat)).text or ""):
             pass
         return message
+
+    async def wa_says(self, chat: str, text: str) -> None:
+        """A WhatsApp resident writes in their conversation ("wa:" and the number)."""
+        status, answer = await self.call("/demo/send", {"as": chat, "chat": chat, "text": text})
+        assert status == 200, answer
+
+    async def wa_taps(self, chat: str, title: str, on: OutgoingMessage) -> None:
+        """Tap the reply button, list row or quick reply whose title has `title`."""
+        [choice] = [choice for choice, shown in on.buttons if title in shown]
+        body = {"as": chat, "chat": chat, "message": on.id, "data": choice}
+        status, answer = await self.call("/demo/press", body)
+        assert status == 200, answer
+
+    async def wa_reads(self, chat: str, *fragments: str) -> OutgoingMessage:
+        """The bot's next message in a WhatsApp conversation that has every fragment (those
+        before it read too)."""
+        number = chat.removeprefix("wa:")
+        while True:
+            message = await self.graph.next_message(number)
+            if all(fragment in (message.text or "") for fragment in fragments):
+                return message
 
     async def reads(self, chat: int, *fragments: str) -> SentMessage:
         """The next message of the bot's in `chat`, which must contain every fragment."""

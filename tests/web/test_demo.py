@@ -135,7 +135,8 @@ async def test_what_the_page_may_not_do_is_refused_in_its_language_and_changes_n
     await asyncio.sleep(0.2)
     assert len(demo.telegram.webhook_calls) == pushed
     world = await demo.get("/demo/world")
-    assert len([p for p in world["people"] if p["role"] == "resident"]) == 4
+    residents = [p for p in world["people"] if p["role"] == "resident"]
+    assert len(residents) == len(seed.RESIDENTS) + len(seed.WHATSAPP_RESIDENTS)
 
 
 async def test_files_go_both_ways(demo: Demo) -> None:
@@ -190,12 +191,12 @@ async def test_a_kept_database_is_seeded_once_and_its_residents_come_back(tmp_pa
         session.add(Resident(channel="telegram", channel_user_id="920001", language="ar"))
     await engine.dispose()
     again = await cli._prepare_demo(settings)
-    assert sorted(again) == sorted([*first, (920001, "ar")])
+    assert sorted(again) == sorted([*first, seed.Known("telegram", "920001", "ar")])
     engine = create_engine(settings.database_url)
     async with session_factory(engine)() as session:
         residents = (await session.exec(select(func.count()).select_from(Resident))).one()
     await engine.dispose()
-    assert residents == len(seed.RESIDENTS) + 1
+    assert residents == len(seed.RESIDENTS) + len(seed.WHATSAPP_RESIDENTS) + 1
 
 
 def test_the_demo_says_so_when_its_port_is_taken() -> None:

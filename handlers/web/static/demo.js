@@ -1,5 +1,6 @@
 // Sportello demo page: be any person of the demo and chat with the real bot on the emulated
-// Telegram. Plain DOM: message content only ever goes into text nodes and attributes.
+// Telegram and WhatsApp, each chat drawn the way its platform draws it. Plain DOM: message
+// content only ever goes into text nodes and attributes.
 
 const params = new URLSearchParams(location.search);
 const LANG = params.get("lang") || "";
@@ -60,7 +61,13 @@ const ICONS = {
   reply: "M10 9V5l-7 7 7 7v-4.1c5 0 8.5 1.6 11 5.1-1-5-4-10-11-11z",
   doc: "M14 2H6a2 2 0 0 0-2 2v16a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V8zm-1 7V3.5L18.5 9z",
   link: "M10.6 13.4a1 1 0 0 1 0-1.4l3.8-3.8a1 1 0 1 1 1.4 1.4L12 13.4a1 1 0 0 1-1.4 0zM8.5 20.5a4.5 4.5 0 0 1-3.2-7.7l2.8-2.8 1.4 1.4-2.8 2.8a2.5 2.5 0 0 0 3.5 3.5l2.8-2.8 1.4 1.4-2.8 2.8a4.5 4.5 0 0 1-3.1 1.4zm8-6.5-1.4-1.4 2.8-2.8a2.5 2.5 0 0 0-3.5-3.5l-2.8 2.8-1.4-1.4 2.8-2.8a4.5 4.5 0 0 1 6.4 6.4z",
+  whatsapp: "M12 2.5a9.5 9.5 0 0 0-8.2 14.3L2.5 21.5l4.8-1.3A9.5 9.5 0 1 0 12 2.5zm0 2a7.5 7.5 0 1 1-3.9 13.9l-.3-.2-2.4.6.6-2.3-.2-.3A7.5 7.5 0 0 1 12 4.5z",
+  list: "M4 5.5h2.5V8H4zm5 .25h11v2H9zM4 10.75h2.5v2.5H4zm5 .25h11v2H9zM4 16h2.5v2.5H4zm5 .25h11v2H9z",
+  tick: "M1.5 12.9 6 17.4 16.6 6.8l-1.4-1.4L6 14.6l-3.1-3.1z",
+  clock: "M12 3a9 9 0 1 0 0 18 9 9 0 0 0 0-18zm0 2a7 7 0 1 1 0 14 7 7 0 0 1 0-14zm-1 2v5.6l4.3 2.6 1-1.7-3.3-2V7z",
 };
+
+const PLATFORMS = { telegram: "Telegram", whatsapp: "WhatsApp" };
 
 function icon(name, cls = "icon") {
   const svg = document.createElementNS(SVG_NS, "svg");
@@ -87,7 +94,8 @@ function initials(name) {
 }
 
 function hue(id) {
-  let n = Math.abs(Number(id) || 0);
+  // a WhatsApp chat's id is "wa:" and the number: its last digits pick the colour
+  const n = Math.abs(Number(id)) || Math.abs(Number(String(id ?? "").replace(/\D/g, "").slice(-9))) || 0;
   return (n * 47) % 360;
 }
 
@@ -128,9 +136,12 @@ function chatInfo(chatId) {
   return (state.world?.chats || []).find((c) => String(c.id) === id) || null;
 }
 
+function personOf(id) {
+  return (state.world?.people || []).find((p) => String(p.id) === String(id)) || null;
+}
+
 function personName(id) {
-  const person = (state.world?.people || []).find((p) => String(p.id) === String(id));
-  return person ? person.name : null;
+  return personOf(id)?.name ?? null;
 }
 
 function applyWorld(world) {
@@ -157,32 +168,50 @@ function renderChrome() {
   document.getElementById("sidebar").setAttribute("aria-label", t("open_chat"));
   set("new-resident-heading", "new_resident");
   set("resident-name-label", "name");
+  set("resident-channel-label", "chat_app");
   set("resident-language-label", "language");
+  set("resident-country-label", "country");
   set("resident-start", "start");
   set("no-chats", "no_chats");
 
-  const select = document.getElementById("resident-language");
-  const languagesKey = JSON.stringify(state.world?.languages || []);
-  if (select.dataset.key === languagesKey) return; // unchanged: leave an open list alone
-  select.dataset.key = languagesKey;
-  const chosen = select.value || state.world?.language || "";
-  select.replaceChildren(
-    ...(state.world?.languages || []).map((l) =>
-      h("option", { value: l.code, lang: l.code, dir: "auto", text: l.name }),
-    ),
-  );
+  const languages = (state.world?.languages || []).map((l) => ({ value: l.code, text: l.name, lang: l.code }));
+  fillSelect(document.getElementById("resident-language"), languages, state.world?.language);
+  const channels = (state.world?.channels || ["telegram"]).map((c) => ({ value: c, text: PLATFORMS[c] || c, lang: "en" }));
+  fillSelect(document.getElementById("resident-channel"), channels, "telegram");
+  // "Egitto +20": the calling code is what the bot reads the language hint from.
+  const countries = (state.world?.countries || []).map((c) => ({ value: c.code, text: `${c.name} +${c.code}` }));
+  fillSelect(document.getElementById("resident-country"), countries, countries[0]?.value);
+  document.getElementById("resident-channel-field").hidden = channels.length < 2;
+  showResidentFields();
+}
+
+// Options of a select, kept as they are while unchanged (an open list is left alone).
+function fillSelect(select, options, fallback) {
+  const key = JSON.stringify(options);
+  if (select.dataset.key === key) return;
+  select.dataset.key = key;
+  const chosen = select.value || fallback || "";
+  select.replaceChildren(...options.map((o) => h("option", { value: o.value, lang: o.lang, dir: "auto", text: o.text })));
   if ([...select.options].some((o) => o.value === chosen)) select.value = chosen;
+}
+
+// A Telegram resident's phone tells the bot its language; a WhatsApp resident's number does.
+function showResidentFields() {
+  const whatsapp = document.getElementById("resident-channel").value === "whatsapp";
+  document.getElementById("resident-language-field").hidden = whatsapp;
+  document.getElementById("resident-country-field").hidden = !whatsapp;
 }
 
 function renderDirectory() {
   const world = state.world;
   if (!world) return;
   const groups = (world.chats || []).filter((c) => c.kind === "group");
+  const entry = (p) => ({ id: p.id, title: p.name, language: p.language, kind: "private", channel: p.channel || "telegram" });
   const sections = [
-    ["residents", people("resident").map((p) => ({ id: p.id, title: p.name, language: p.language, kind: "private" }))],
-    ["volunteers", people("volunteer").map((p) => ({ id: p.id, title: p.name, language: p.language, kind: "private" }))],
-    ["organiser", people("organiser").map((p) => ({ id: p.id, title: p.name, language: p.language, kind: "private" }))],
-    ["groups", groups.map((c) => ({ id: c.id, title: c.title, kind: "group" }))],
+    ["residents", people("resident").map(entry)],
+    ["volunteers", people("volunteer").map(entry)],
+    ["organiser", people("organiser").map(entry)],
+    ["groups", groups.map((c) => ({ id: c.id, title: c.title, kind: "group", channel: c.channel || "telegram" }))],
   ];
   const open = new Set(state.panes.map((p) => String(p.chat)));
   const key = JSON.stringify([sections, [...open], [...state.unread], state.strings]);
@@ -198,15 +227,22 @@ function renderDirectory() {
     const list = h("ul", { class: "entries", "aria-labelledby": headingId });
     for (const entry of entries) {
       const unread = state.unread.get(String(entry.id)) || 0;
+      const platform = PLATFORMS[entry.channel] || entry.channel;
       const button = h(
         "button",
         {
           type: "button",
           class: "entry" + (open.has(String(entry.id)) ? " is-open" : ""),
           "data-chat": entry.id,
+          // the platform is part of the name: two residents may share a name, not a chat app
+          "aria-label": `${entry.title}, ${platform}`,
           onclick: () => openPane(entry.id, { focus: true }),
         },
-        h("span", { class: "avatar" + (entry.kind === "group" ? " group" : ""), "aria-hidden": "true", style: `--hue:${hue(entry.id)}`, text: initials(entry.title) }),
+        h(
+          "span",
+          { class: "avatar" + (entry.kind === "group" ? " group" : ""), "aria-hidden": "true", style: `--hue:${hue(entry.id)}`, text: initials(entry.title) },
+          h("span", { class: `platform-mark on-${entry.channel}`, title: platform }, icon(entry.channel === "whatsapp" ? "whatsapp" : "send")),
+        ),
         h("bdi", { class: "entry-name", text: entry.title }),
         entry.language ? h("span", { class: "entry-lang", "aria-hidden": "true", lang: "en", text: entry.language.toUpperCase() }) : null,
         unread ? h("span", { class: "entry-unread", "aria-hidden": "true", text: String(unread) }) : null,
@@ -228,7 +264,17 @@ function chatMessages(chatId) {
 }
 
 function isBot(message) {
-  return Boolean(message?.from?.is_bot);
+  return Boolean(message?.from?.is_bot) || message?.from === "bot";
+}
+
+// A WhatsApp message, as the server flattens it (see handlers/web/demo_whatsapp.py): it knows
+// its place in the conversation, where Telegram's are ordered by their ids.
+function isWhatsApp(message) {
+  return typeof message?.seq === "number";
+}
+
+function order(message) {
+  return isWhatsApp(message) ? message.seq : Number(message.message_id);
 }
 
 function senderName(message) {
@@ -241,9 +287,10 @@ function firstLine(message) {
   const text = message?.text ?? message?.caption ?? "";
   const line = text.split("\n").find((l) => l.trim()) || "";
   if (line) return line.length > 90 ? line.slice(0, 90) + "…" : line;
-  if (message?.photo) return t("photo");
-  if (message?.voice) return t("voice_message");
+  if (message?.photo || message?.media?.kind === "image") return t("photo");
+  if (message?.voice || message?.media?.kind === "voice") return t("voice_message");
   if (message?.document) return message.document.file_name || "";
+  if (message?.media) return message.media.filename || "";
   if (message?.sticker) return message.sticker.emoji || "";
   return "";
 }
@@ -403,8 +450,8 @@ function fileUrl(fileId, inline = false) {
 
 function renderQuote(replied) {
   const quote = h("div", { class: "quote", dir: "auto" });
-  const name = isBot(replied) ? replied.from.first_name || "" : senderName(replied);
-  quote.append(h("bdi", { class: "quote-name", text: name }));
+  const name = isWhatsApp(replied) ? "" : isBot(replied) ? replied.from.first_name || "" : senderName(replied);
+  if (name) quote.append(h("bdi", { class: "quote-name", text: name }));
   quote.append(h("span", { class: "quote-text", dir: "auto", text: firstLine(replied) }));
   return quote;
 }
@@ -433,12 +480,7 @@ function renderMessage(pane, message) {
   const bot = isBot(message);
   const group = pane.group;
   const mine = !bot && String(message.from?.id) === String(pane.as);
-  const row = h("div", {
-    class: "row " + (bot ? "from-bot" : "from-person"),
-    "data-id": message.message_id,
-    "data-day": dayKey(message.date),
-  });
-  row.append(h("p", { class: "day-chip", hidden: true }, h("span", { text: message.date ? formatDay(message.date) : "" })));
+  const row = messageRow(message, bot);
 
   // One article per message: the bubble with its buttons. It takes the direction of its own
   // text (dir="auto"); the parts in the page's words or another text (names, quote, keyboard)
@@ -541,6 +583,222 @@ function keyboardButton(pane, message, button) {
   return h("button", { type: "button", class: "key", dir: "auto", disabled: true, text: label });
 }
 
+function messageRow(message, bot) {
+  const row = h("div", {
+    class: "row " + (bot ? "from-bot" : "from-person"),
+    "data-id": message.message_id,
+    "data-order": order(message),
+    "data-day": dayKey(message.date),
+  });
+  row.append(h("p", { class: "day-chip", hidden: true }, h("span", { text: message.date ? formatDay(message.date) : "" })));
+  return row;
+}
+
+function drawMessage(pane, message) {
+  return pane.whatsapp ? renderWaMessage(pane, message) : renderMessage(pane, message);
+}
+
+// ---- WhatsApp's way: reply buttons, lists, templates, files, ticks -------------------------
+
+function mediaUrl(mediaId, inline = false) {
+  return `/demo/files/wa/${encodeURIComponent(mediaId)}${inline ? "?inline=1" : ""}`;
+}
+
+function renderWaMessage(pane, message) {
+  const bot = message.from === "bot";
+  const failed = message.status === "failed";
+  const row = messageRow(message, bot);
+  // As on Telegram's side: the article takes its own text's direction; the parts in other
+  // words (the quote, the header, the buttons) carry their own dir and do not count for it.
+  const wrap = h("article", { class: "msg wa-msg" + (failed ? " is-failed" : "") + (message.template ? " is-template" : ""), dir: "auto" });
+  const bubble = h("div", { class: "bubble" });
+  const replied = message.reply_to ? chatMessages(pane.chat).get(message.reply_to) : null;
+  if (replied) bubble.append(renderQuote(replied));
+  if (message.header) bubble.append(h("p", { class: "wa-header", dir: "auto", text: message.header }));
+  if (message.media?.id) bubble.append(waMedia(pane, message.media));
+  if (message.text) {
+    const body = h("div", { class: "text" });
+    body.append(isolates(message.text));
+    bubble.append(body);
+  }
+  if (message.footer) bubble.append(h("p", { class: "wa-footer", dir: "auto", text: message.footer }));
+  const when = message.date ? new Date(message.date * 1000).toISOString() : null;
+  bubble.append(h("span", { class: "meta" }, h("time", { datetime: when, text: formatTime(message.date) }), ticks(message)));
+  wrap.append(bubble);
+  const choices = waChoices(pane, message, failed);
+  if (choices) wrap.append(choices);
+  if (bot && !failed) {
+    wrap.append(
+      h("button", { type: "button", class: "reply-button", "aria-label": t("reply"), title: t("reply"), onclick: () => startReply(pane, message.message_id) }, icon("reply")),
+    );
+  }
+  row.append(wrap);
+  return row;
+}
+
+// The ticks of a message: a clock while it is on its way, one grey tick sent, two grey
+// delivered, two blue read; a red mark when it failed, with WhatsApp's error code.
+function ticks(message) {
+  const status = message.status || "accepted";
+  if (status === "failed") {
+    const label = t("status_failed").replace("{code}", String(message.error ?? "?"));
+    return h("span", { class: "ticks is-failed", role: "img", "aria-label": label, title: label }, h("span", { "aria-hidden": "true", text: "!" }));
+  }
+  const label = t(`status_${status}`);
+  const mark = h("span", { class: `ticks is-${status}`, role: "img", "aria-label": label, title: label });
+  if (status === "accepted") {
+    mark.append(icon("clock", "tick-icon"));
+    return mark;
+  }
+  const two = status !== "sent";
+  const svg = document.createElementNS(SVG_NS, "svg");
+  svg.setAttribute("viewBox", two ? "0 0 24 24" : "0 0 18 24");
+  svg.setAttribute("aria-hidden", "true");
+  svg.setAttribute("class", "tick-icon" + (two ? " double" : ""));
+  for (const shift of two ? [0, 6] : [0]) {
+    const path = document.createElementNS(SVG_NS, "path");
+    path.setAttribute("d", ICONS.tick);
+    path.setAttribute("fill", "currentColor");
+    path.setAttribute("transform", `translate(${shift} 0)`);
+    svg.append(path);
+  }
+  mark.append(svg);
+  return mark;
+}
+
+function waMedia(pane, media) {
+  if (media.kind === "image" || media.kind === "sticker") {
+    const img = h("img", { class: "photo", alt: t("photo"), src: mediaUrl(media.id, true), loading: "lazy" });
+    img.addEventListener("load", () => stickIfNeeded(pane));
+    return h("a", { class: "photo-link", href: mediaUrl(media.id, true), target: "_blank", rel: "noopener noreferrer" }, img);
+  }
+  if (media.kind === "voice") {
+    return h("audio", { controls: true, preload: "none", src: mediaUrl(media.id, true), "aria-label": t("voice_message") });
+  }
+  const name = media.filename || t("download");
+  return h(
+    "p",
+    { class: "document wa-document" },
+    h("span", { class: "doc-icon", "aria-hidden": "true" }, icon("doc")),
+    h("a", { href: mediaUrl(media.id), download: name, title: t("download"), dir: "auto", text: name }),
+  );
+}
+
+// Reply buttons and a template's quick replies: full-width under the bubble. A list: one
+// button, its own label, that opens the list's rows.
+function waChoices(pane, message, failed) {
+  const box = h("div", { class: "wa-buttons" });
+  if (Array.isArray(message.buttons) && message.buttons.length) {
+    for (const button of message.buttons) {
+      const node = h("button", { type: "button", class: "wa-button", dir: "auto", disabled: failed, text: String(button.title ?? "") });
+      node.addEventListener("click", () => choose(pane, message, button.id, node));
+      box.append(node);
+    }
+    return box;
+  }
+  if (message.list) {
+    const opener = h(
+      "button",
+      { type: "button", class: "wa-button wa-list-button", dir: "auto", disabled: failed, "aria-haspopup": "dialog" },
+      icon("list", "icon wa-list-icon"),
+      h("span", { text: String(message.list.button ?? "") }),
+    );
+    opener.addEventListener("click", () => openList(pane, message));
+    box.append(opener);
+    return box;
+  }
+  return null;
+}
+
+async function choose(pane, message, id, node = null) {
+  if (node?.classList.contains("busy")) return;
+  node?.classList.add("busy");
+  const result = await post("/demo/press", { as: pane.as, chat: pane.chat, message: message.message_id, data: id });
+  node?.classList.remove("busy");
+  if (!result.ok) showError(pane, result.error);
+}
+
+// A list message's rows, in a sheet over the chat as WhatsApp opens it; picking a row sends it.
+function openList(pane, message) {
+  const layer = pane.el.dialogLayer;
+  const returnTo = document.activeElement;
+  const titleId = `list-${++paneCounter}`;
+  const close = h("button", { type: "button", class: "icon-button", "aria-label": t("close"), title: t("close") }, icon("close"));
+  const sheet = h(
+    "div",
+    { class: "wa-sheet", role: "dialog", "aria-modal": "true", "aria-labelledby": titleId },
+    h("header", { class: "wa-sheet-header" }, close, h("h3", { id: titleId, dir: "auto", text: String(message.list.button ?? "") })),
+  );
+  const closeSheet = (focusInput) => {
+    sheet.remove();
+    if (!layer.children.length) {
+      layer.hidden = true;
+      pane.el.section.classList.remove("has-dialog");
+    }
+    const back = !focusInput && returnTo && document.contains(returnTo) ? returnTo : pane.el.input;
+    back.focus({ preventScroll: true });
+  };
+  const body = h("div", { class: "wa-sheet-body" });
+  for (const section of message.list.sections || []) {
+    if (section.title) body.append(h("h4", { class: "wa-section", dir: "auto", text: section.title }));
+    const rows = h("ul", { class: "wa-rows" });
+    for (const row of section.rows || []) {
+      const pick = h(
+        "button",
+        { type: "button", class: "wa-row", dir: "auto" },
+        h("span", { class: "wa-row-title", text: String(row.title ?? "") }),
+        row.description ? h("span", { class: "wa-row-description", text: String(row.description) }) : null,
+      );
+      pick.addEventListener("click", () => {
+        closeSheet(true);
+        choose(pane, message, row.id);
+      });
+      rows.append(h("li", {}, pick));
+    }
+    body.append(rows);
+  }
+  sheet.append(body);
+  close.addEventListener("click", () => closeSheet(false));
+  sheet.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") {
+      event.preventDefault();
+      closeSheet(false);
+    } else if (event.key === "Tab") {
+      trapFocus(sheet, event);
+    }
+  });
+  layer.append(sheet);
+  layer.hidden = false;
+  pane.el.section.classList.add("has-dialog");
+  (sheet.querySelector(".wa-row") || close).focus();
+}
+
+function trapFocus(container, event) {
+  const controls = [...container.querySelectorAll("button:not([disabled])")];
+  if (!controls.length) return;
+  const first = controls[0];
+  const last = controls[controls.length - 1];
+  if (event.shiftKey && document.activeElement === first) {
+    event.preventDefault();
+    last.focus();
+  } else if (!event.shiftKey && document.activeElement === last) {
+    event.preventDefault();
+    first.focus();
+  }
+}
+
+// The resident has the chat open: what the bot delivered turns read (blue ticks), and
+// WhatsApp tells the bot so.
+function lookAt(pane) {
+  if (!pane.whatsapp || pane.reading) return;
+  const unread = [...chatMessages(pane.chat).values()].some((m) => m.from === "bot" && m.status === "delivered");
+  if (!unread) return;
+  pane.reading = setTimeout(() => {
+    pane.reading = null;
+    if (state.panes.includes(pane)) post("/demo/read", { as: pane.as, chat: pane.chat });
+  }, 500);
+}
+
 // ---- panes ---------------------------------------------------------------------------------
 
 function paneOf(chatId) {
@@ -607,13 +865,14 @@ let paneCounter = 0;
 function createPane(chatId, { title = null, as = null } = {}) {
   const info = chatInfo(chatId);
   const group = info ? info.kind === "group" : Number(chatId) < 0;
+  const whatsapp = info?.channel === "whatsapp";
   const n = ++paneCounter;
-  const pane = { chat: chatId, group, as: group ? as ?? defaultWriter() : chatId, replyTo: null, stick: true, el: {} };
+  const pane = { chat: chatId, group, whatsapp, as: group ? as ?? defaultWriter() : chatId, replyTo: null, stick: true, el: {} };
   if (group && as != null && !writers().some((w) => String(w.id) === String(as))) pane.as = defaultWriter();
   const name = info?.title ?? title ?? personName(chatId) ?? String(chatId);
 
   const titleId = `pane-${n}-title`;
-  const section = h("section", { class: "pane" + (group ? " is-group" : ""), "aria-label": name, "data-chat": chatId });
+  const section = h("section", { class: "pane" + (group ? " is-group" : "") + (whatsapp ? " is-whatsapp" : ""), "aria-label": name, "data-chat": chatId });
   const avatar = h("span", { class: "avatar" + (group ? " group" : ""), "aria-hidden": "true", style: `--hue:${hue(chatId)}`, text: initials(name) });
   const heading = h("h2", { class: "pane-title", id: titleId }, h("bdi", { text: name }));
   const subtitle = h("p", { class: "pane-subtitle" });
@@ -699,7 +958,7 @@ function refreshPaneChrome(pane) {
     el.heading.replaceChildren(h("bdi", { text: info.title }));
     el.avatar.textContent = initials(info.title);
   }
-  el.subtitle.replaceChildren(words(pane.group ? t("group_chat") : t("private_chat")));
+  if (!pane.typing) el.subtitle.replaceChildren(subtitle(pane));
   el.close.setAttribute("aria-label", t("close_chat"));
   el.close.title = t("close_chat");
   if (el.writeAs) {
@@ -726,6 +985,13 @@ function refreshPaneChrome(pane) {
   if (pane.replyTo != null) showReplyBar(pane);
 }
 
+// Under a chat's title: a group, a private chat with the bot, or (WhatsApp) the number.
+function subtitle(pane) {
+  const number = pane.whatsapp ? personOf(pane.chat)?.number : null;
+  if (number) return h("bdi", { dir: "ltr", text: number });
+  return words(pane.group ? t("group_chat") : t("private_chat"));
+}
+
 function autosize(input) {
   input.style.height = "auto";
   input.style.height = Math.min(input.scrollHeight, 160) + "px";
@@ -736,9 +1002,9 @@ function renderLog(pane) {
   const log = pane.el.log;
   pane.el.rows = new Map();
   const nodes = [];
-  const messages = [...chatMessages(pane.chat).values()].sort((a, b) => a.message_id - b.message_id);
+  const messages = [...chatMessages(pane.chat).values()].sort((a, b) => order(a) - order(b));
   for (const message of messages) {
-    const row = renderMessage(pane, message);
+    const row = drawMessage(pane, message);
     pane.el.rows.set(message.message_id, row);
     nodes.push(row);
   }
@@ -748,19 +1014,22 @@ function renderLog(pane) {
   else if (pane.replyTo != null) showReplyBar(pane);
   pane.stick = true;
   stickIfNeeded(pane);
+  lookAt(pane);
 }
 
 function placeMessage(pane, message) {
   const log = pane.el.log;
-  const row = renderMessage(pane, message);
+  const row = drawMessage(pane, message);
   const old = pane.el.rows.get(message.message_id);
   const hadFocus = old && old.contains(document.activeElement) ? focusPath(old, document.activeElement) : null;
   if (old) {
     old.replaceWith(row);
   } else {
     let next = null;
-    for (const [id, node] of pane.el.rows) {
-      if (id > message.message_id && (!next || id < Number(next.dataset.id))) next = node;
+    const place = order(message);
+    for (const node of pane.el.rows.values()) {
+      const at = Number(node.dataset.order);
+      if (at > place && (!next || at < Number(next.dataset.order))) next = node;
     }
     log.insertBefore(row, next);
   }
@@ -769,6 +1038,7 @@ function placeMessage(pane, message) {
   markDays(pane);
   if (pane.replyTo === message.message_id) showReplyBar(pane);
   stickIfNeeded(pane);
+  lookAt(pane);
 }
 
 function removeMessage(pane, messageId) {
@@ -869,7 +1139,8 @@ async function upload(pane, file) {
   const query = new URLSearchParams({ as: String(pane.as), chat: String(pane.chat), kind, name: file.name || "file" });
   const caption = pane.el.input.value.trim();
   if (caption && kind !== "voice") query.set("caption", caption);
-  if (pane.replyTo != null) query.set("reply_to", String(pane.replyTo));
+  // WhatsApp sends a file without quoting a message
+  if (pane.replyTo != null && !pane.whatsapp) query.set("reply_to", String(pane.replyTo));
   if (caption && kind !== "voice") {
     pane.el.input.value = "";
     autosize(pane.el.input);
@@ -1010,6 +1281,17 @@ function onDelete(event) {
   if (pane) removeMessage(pane, event.message_id);
 }
 
+function onTyping(event) {
+  const pane = paneOf(event.chat);
+  if (!pane) return;
+  clearTimeout(pane.typing);
+  pane.el.subtitle.replaceChildren(words(t("typing")));
+  pane.typing = setTimeout(() => {
+    pane.typing = null;
+    refreshPaneChrome(pane);
+  }, 4000);
+}
+
 function onToast(event) {
   const candidates = state.panes.filter((p) => String(p.chat) === String(event.chat));
   const pane = candidates.find((p) => String(p.as) === String(event.user)) || null;
@@ -1040,6 +1322,9 @@ function connect() {
         break;
       case "toast":
         onToast(event);
+        break;
+      case "typing":
+        onTyping(event);
         break;
       case "world":
         applyWorld(event.world);
@@ -1075,11 +1360,17 @@ function setupClock() {
 function setupNewResident() {
   const form = document.getElementById("new-resident");
   const name = document.getElementById("resident-name");
+  const channel = document.getElementById("resident-channel");
   const language = document.getElementById("resident-language");
+  const country = document.getElementById("resident-country");
   const error = document.getElementById("resident-error");
+  channel.addEventListener("change", showResidentFields);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const result = await post("/demo/residents", { name: name.value, language: language.value });
+    const body = { name: name.value, channel: channel.value || "telegram" };
+    if (body.channel === "whatsapp") body.country = country.value;
+    else body.language = language.value;
+    const result = await post("/demo/residents", body);
     if (!result.ok) {
       flash(error, result.error, 5000);
       name.focus();
@@ -1090,7 +1381,7 @@ function setupNewResident() {
     if (state.world && !(state.world.people || []).some((p) => String(p.id) === String(person.id))) {
       // the world event may come after this answer: know the resident already
       state.world.people = [...(state.world.people || []), person];
-      state.world.chats = [...(state.world.chats || []), { id: person.id, channel: "telegram", kind: "private", title: person.name }];
+      state.world.chats = [...(state.world.chats || []), { id: person.id, channel: person.channel || "telegram", kind: "private", title: person.name }];
       renderDirectory();
     }
     const pane = openPane(person.id, { first: true, title: person.name });
