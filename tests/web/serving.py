@@ -136,3 +136,12 @@ def prepared(folder: Path) -> Settings:
     """The demo's settings, as `helpdesk demo --db folder/demo.db` makes them."""
     database_url = f"sqlite+aiosqlite:///{folder / 'demo.db'}"
     return replace(seed.demo_settings(Settings()), database_url=database_url)
+
+
+async def next_event(stream: aiohttp.ClientResponse) -> dict[str, Any]:
+    """The next server-sent event of the demo's `/demo/events`, as JSON (heartbeats skipped)."""
+    async with asyncio.timeout(5):
+        while True:
+            line = (await stream.content.readline()).decode()
+            if line.startswith("data: "):
+                return dict(json.loads(line.removeprefix("data: ")))

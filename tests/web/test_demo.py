@@ -11,7 +11,6 @@ import json
 import socket
 import time
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import pytest
@@ -23,7 +22,7 @@ from bot.demo import seed
 from db.models import Resident
 from db.session import create_engine, session_factory
 from tests.transcript import said
-from tests.web.serving import Demo, free_port, prepared
+from tests.web.serving import Demo, free_port, next_event, prepared
 
 MARCO, SARA = seed.VOLUNTEERS[0].user_id, seed.VOLUNTEERS[1].user_id
 ROSA = seed.RESIDENTS[1].user_id
@@ -48,23 +47,15 @@ async def test_the_page_follows_each_change_live(demo: Demo) -> None:
         client.get(f"{demo.url}/demo/events", params={"lang": "it"}) as stream,
     ):
         assert stream.headers["content-type"].startswith("text/event-stream")
-        snapshot = await _event(stream)
+        snapshot = await next_event(stream)
         assert snapshot["type"] == "snapshot" and snapshot["world"]["language"] == "it"
         [card] = snapshot["chats"][str(seed.FOOD_GROUP)]
         assert "SP-00001" in card["text"] and card["reply_markup"]["inline_keyboard"]
         await demo.says(ROSA, "/status")
-        mine = await _event(stream)
+        mine = await next_event(stream)
         assert mine["type"] == "message" and mine["message"]["text"] == "/status"
-        answer = await _event(stream)
+        answer = await next_event(stream)
         assert answer["chat"] == ROSA and answer["message"]["from"]["is_bot"]
-
-
-async def _event(stream: aiohttp.ClientResponse) -> dict[str, Any]:
-    async with asyncio.timeout(5):
-        while True:
-            line = (await stream.content.readline()).decode()
-            if line.startswith("data: "):
-                return dict(json.loads(line.removeprefix("data: ")))
 
 
 async def test_a_new_resident_asks_for_food_and_a_volunteer_takes_it(demo: Demo) -> None:

@@ -4,8 +4,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +17,7 @@ from db.models import Resident
 from db.session import create_engine, session_factory
 from handlers.web import demo_whatsapp
 from tests.transcript import said
-from tests.web.serving import Demo, free_port, prepared, uvicorn_serving
+from tests.web.serving import Demo, free_port, next_event, prepared, uvicorn_serving
 
 HODA, CARMEN = (f"wa:{person.number}" for person in seed.WHATSAPP_RESIDENTS)
 MARCO, ROSA = seed.VOLUNTEERS[0].user_id, seed.RESIDENTS[1].user_id
@@ -206,7 +204,7 @@ async def test_the_page_follows_a_whatsapp_chat_live_with_its_ticks(demo: Demo) 
         aiohttp.ClientSession() as client,
         client.get(f"{demo.url}/demo/events") as stream,
     ):
-        snapshot = await _event(stream)
+        snapshot = await next_event(stream)
         mine, *answers = snapshot["chats"][CARMEN]
         assert (mine["from"], mine["text"], mine["seq"]) == ("person", "/status", 0)
         assert [(m["from"], m["status"]) for m in answers] == [("bot", "delivered")] * 2
@@ -215,12 +213,12 @@ async def test_the_page_follows_a_whatsapp_chat_live_with_its_ticks(demo: Demo) 
         status, read = await demo.call("/demo/read", {"as": CARMEN, "chat": CARMEN})
         assert status == 200 and read["read"] == [m["message_id"] for m in answers]
         for answer in answers:
-            edit = await _event(stream)
+            edit = await next_event(stream)
             assert (edit["type"], edit["chat"]) == ("edit", CARMEN)
             assert edit["message"]["message_id"] == answer["message_id"]
             assert edit["message"]["status"] == "read"
         await demo.wa_says(CARMEN, "/help")
-        written = await _event(stream)
+        written = await next_event(stream)
         assert written["type"] == "message" and written["message"]["text"] == "/help"
         assert written["message"]["seq"] == 3
 
@@ -248,14 +246,6 @@ async def test_out_of_the_window_the_reminder_comes_as_a_template(demo: Demo) ->
     assert status == 200, answer
     [drawn] = [m for m in drawn_chat(demo, HODA) if m["message_id"] == reminder.id]
     assert drawn["template"] == "demo_reminder" and len(drawn["buttons"]) == 2
-
-
-async def _event(stream: aiohttp.ClientResponse) -> dict[str, Any]:
-    async with asyncio.timeout(5):
-        while True:
-            line = (await stream.content.readline()).decode()
-            if line.startswith("data: "):
-                return dict(json.loads(line.removeprefix("data: ")))
 
 
 async def test_a_kept_database_brings_its_whatsapp_residents_back(tmp_path: Path) -> None:
