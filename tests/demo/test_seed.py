@@ -13,6 +13,7 @@ from bot.config import Settings
 from bot.demo import seed
 from bot.outbox.reminders import next_reminder
 from db.models import Activity, Case, CaseEvent, Consent, Enrolment, Queue, Resident, Volunteer
+from db.session import Sessions
 from handlers.emulation.telegram import EmulatedBotAPI
 from tests.conftest import Bot
 from tests.transcript import Person
@@ -20,12 +21,18 @@ from tests.transcript import Person
 MOMENT = datetime(2030, 11, 25, 9, 0, tzinfo=UTC)
 
 
-async def test_the_demo_starts_with_queues_people_activities_and_requests(
-    settings: Settings, sessions
-) -> None:
+async def _seeded(settings: Settings, sessions: Sessions) -> Settings:
+    """The demo's settings, its database seeded as at MOMENT."""
     demo = seed.demo_settings(settings)
     async with sessions() as session, session.begin():
         await seed.seed(session, demo, MOMENT)
+    return demo
+
+
+async def test_the_demo_starts_with_queues_people_activities_and_requests(
+    settings: Settings, sessions
+) -> None:
+    demo = await _seeded(settings, sessions)
     async with sessions() as session:
         queues = sorted((q.name, q.chat_id) for q in (await session.exec(select(Queue))).all())
         volunteers = (await session.exec(select(Volunteer))).all()
@@ -55,9 +62,7 @@ async def test_the_demo_starts_with_queues_people_activities_and_requests(
 async def test_the_whatsapp_residents_are_known_by_their_bsuid_and_number(
     settings: Settings, sessions
 ) -> None:
-    demo = seed.demo_settings(settings)
-    async with sessions() as session, session.begin():
-        await seed.seed(session, demo, MOMENT)
+    await _seeded(settings, sessions)
     async with sessions() as session:
         residents = (
             await session.exec(select(Resident).where(Resident.channel == "whatsapp"))
@@ -95,9 +100,7 @@ async def test_the_demo_is_seeded_once_and_has_a_reminder_ahead(
 async def test_the_bot_serves_the_demos_people(
     telegram: EmulatedBotAPI, bot: Bot, settings: Settings, sessions
 ) -> None:
-    demo = seed.demo_settings(settings)
-    async with sessions() as session, session.begin():
-        await seed.seed(session, demo, MOMENT)
+    demo = await _seeded(settings, sessions)
     marco = Person(telegram, seed.VOLUNTEERS[0].user_id, "it")
     async with bot.running(
         organisers=demo.organisers, queues=demo.queues, default_language=demo.default_language
