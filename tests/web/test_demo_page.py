@@ -78,6 +78,23 @@ async def sees(pane: Locator, text: str) -> Locator:
     return found
 
 
+async def asks_for_food_in_arabic(pane: Locator) -> Locator:
+    """A new resident starts, taps Arabic (pre-selected, so marked ✓), agrees, asks for food aid
+    and types the answers to the first two questions; the third question, as the pane shows it."""
+    await writes(pane, "/start")
+    await sees(pane, ar("Hello! Which language do you want to use?"))
+    await taps(pane, "✓ العربية")
+    await sees(pane, ar("Do you agree?"))
+    await taps(pane, ar("Yes, I agree"))
+    await sees(pane, ar("What do you need help with?"))
+    await pane.get_by_role("button", name=re.compile(ar("Food aid"))).last.click()
+    await sees(pane, "1 من 5")
+    await writes(pane, "2")
+    await sees(pane, "2 من 5")
+    await writes(pane, "0")
+    return await sees(pane, "3 من 5")
+
+
 async def picks(pane: Locator, row: str, menu: str) -> None:
     """Open the pane's latest WhatsApp list (its button says `menu`) and pick the row `row`."""
     await pane.get_by_role("button", name=menu, exact=True).last.click()
@@ -100,18 +117,8 @@ async def test_a_resident_in_arabic_gets_help_from_a_volunteer_through_the_page(
     await chats.get_by_label(it("Language")).select_option("ar")
     await chats.get_by_role("button", name=it("Start"), exact=True).click()
     nour = page.get_by_role("region", name="Nour", exact=True)
-    await writes(nour, "/start")
-    await sees(nour, ar("Hello! Which language do you want to use?"))
-    await taps(nour, "✓ العربية")  # pre-selected: her phone is in Arabic
-    await sees(nour, ar("Do you agree?"))
-    await taps(nour, ar("Yes, I agree"))
-    await sees(nour, ar("What do you need help with?"))
-    await nour.get_by_role("button", name=re.compile(ar("Food aid"))).last.click()
-    await sees(nour, "1 من 5")
-    await writes(nour, "2")
-    await sees(nour, "2 من 5")
-    await writes(nour, "0")
-    diet = await sees(nour, "3 من 5")
+    # Arabic is pre-selected: her phone is in Arabic.
+    diet = await asks_for_food_in_arabic(nour)
     await diet.get_by_role("button", name=re.compile("حلال")).click()
     await expect(diet.get_by_role("button", name=re.compile("☑"))).to_be_visible()
     await diet.get_by_role("button", name=ar("Done ✓")).click()
@@ -179,18 +186,7 @@ async def test_a_whatsapp_resident_from_egypt_starts_an_intake_with_buttons_and_
     salma = page.get_by_role("region", name="Salma", exact=True)
     await expect(salma.get_by_role("heading", name="Salma")).to_be_visible()
     await expect(salma).to_contain_text("+20 10")
-    await writes(salma, "/start")
-    await sees(salma, ar("Hello! Which language do you want to use?"))
-    await taps(salma, "✓ العربية")  # pre-selected: her number is Egyptian
-    await sees(salma, ar("Do you agree?"))
-    await taps(salma, ar("Yes, I agree"))
-    await sees(salma, ar("What do you need help with?"))
-    await salma.get_by_role("button", name=re.compile(ar("Food aid"))).last.click()
-    await sees(salma, "1 من 5")
-    await writes(salma, "2")
-    await sees(salma, "2 من 5")
-    await writes(salma, "0")
-    await sees(salma, "3 من 5")
+    await asks_for_food_in_arabic(salma)  # Arabic pre-selected: her number is Egyptian
     choose = ar("Choose")
     await picks(salma, "حلال", choose)  # the diets are a list: more than 3 choices
     ticked = await sees(salma, "3 من 5")
