@@ -96,7 +96,11 @@ def build_application(
     engine = create_engine(settings.database_url)
     telegram = TelegramChannel(application.bot)
     residents_channels: dict[str, Channel] = {"telegram": telegram, **(channels or {})}
-    whatsapp = WhatsApp(settings.whatsapp) if settings.whatsapp is not None else None
+    whatsapp = (
+        WhatsApp(settings.whatsapp, settings.default_language)
+        if settings.whatsapp is not None
+        else None
+    )
     if whatsapp is not None:
         residents_channels["whatsapp"] = whatsapp.channel
     sessions = session_factory(engine)

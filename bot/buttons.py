@@ -174,6 +174,12 @@ class Rsvp(ButtonData, prefix="rsvp"):
 
 
 @dataclass(frozen=True)
+class ReadWaiting(ButtonData, prefix="waiting"):
+    """A template's quick reply: "read the message that waits for me" (writing opens the
+    resident's window, and what waited for it follows)."""
+
+
+@dataclass(frozen=True)
 class ClaimCase(ButtonData, prefix="claim"):
     case_id: int
 

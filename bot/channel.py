@@ -8,10 +8,12 @@ alerts all go through it; nothing in the domain knows which platform is behind a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
-from bot.outgoing import Reply
+from bot.i18n import aware
+from bot.outgoing import Reply, Template
 
 
 class Outcome(StrEnum):
@@ -60,14 +62,43 @@ class Copy:
 
 class Channel(Protocol):
     per_second: float  # the pace the platform allows for bulk sending, all chats together
+    # How long after a person last wrote the help desk may write to them freely; after it, only
+    # templates (WhatsApp: 24 hours). None: always.
+    window: timedelta | None
 
     async def deliver(self, user_id: str, reply: Reply) -> Delivery:
         """Send a reply (its text, buttons and attachment) to one user of this channel."""
         ...
 
+    async def deliver_template(self, user_id: str, template: Template) -> Delivery:
+        """Send the approved template for a purpose; WINDOW_CLOSED when none is configured for
+        it, so that the message must wait until the person writes."""
+        ...
+
     async def pass_on(self, user_id: str, header: str, copy: Copy) -> Delivery:
         """Send a header line, then a copy of another chat's message, to one user."""
         ...
+
+
+def window_open(channel: Channel, last_inbound_at: datetime | None, moment: datetime) -> bool:
+    """Whether the help desk may write freely to someone who last wrote at `last_inbound_at`."""
+    if channel.window is None:
+        return True
+    return last_inbound_at is not None and moment - aware(last_inbound_at) < channel.window
+
+
+async def reach(
+    channel: Channel, user_id: str, reply: Reply, last_inbound_at: datetime | None, moment: datetime
+) -> Delivery:
+    """Deliver a reply that can wait for nobody's answer: freely while the person's window is
+    open, else as its template; WINDOW_CLOSED when neither may go now."""
+    if window_open(channel, last_inbound_at, moment):
+        delivery = await channel.deliver(user_id, reply)
+        if delivery.outcome is not Outcome.WINDOW_CLOSED:
+            return delivery
+    if reply.template is None:
+        return Delivery(Outcome.WINDOW_CLOSED)
+    return await channel.deliver_template(user_id, reply.template)
 
 
 class Roster(Protocol):
@@ -83,8 +114,12 @@ class NotRunning:
     nothing, and says so."""
 
     per_second = 1.0
+    window: timedelta | None = None
 
     async def deliver(self, user_id: str, reply: Reply) -> Delivery:
+        return Delivery(Outcome.UNAVAILABLE)
+
+    async def deliver_template(self, user_id: str, template: Template) -> Delivery:
         return Delivery(Outcome.UNAVAILABLE)
 
     async def pass_on(self, user_id: str, header: str, copy: Copy) -> Delivery:

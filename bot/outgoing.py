@@ -18,10 +18,33 @@ class Attachment:
 
 
 @dataclass(frozen=True)
+class Template:
+    """What a message says as an approved template, for a platform that lets the help desk write
+    freely only for a while after the person last wrote (WhatsApp's 24 hours).
+
+    The deployment names the template it approved for each `purpose` and language; `values`
+    fill its parameters in order, and each of `replies` is the button data one of its quick
+    replies sends back.
+    """
+
+    purpose: str
+    language: str
+    values: tuple[str, ...]
+    replies: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Reply:
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
     attachment: Attachment | None = None
+    # How to say it once the person's window has closed; None: it waits until they write.
+    template: Template | None = None
+
+
+def news(text: str, language: str) -> Reply:
+    """News for a person, which the broadcast template carries once their window has closed."""
+    return Reply(text, template=Template("broadcast", language, (text,)))
 
 
 @dataclass(frozen=True)

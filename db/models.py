@@ -257,6 +257,9 @@ class OutboxKind(StrEnum):
     OCCURRENCE_CANCELLED = "occurrence_cancelled"
     ACTIVITY_CHANGED = "activity_changed"  # its date or its place
     ACTIVITY_CANCELLED = "activity_cancelled"
+    # What could not reach a resident whose WhatsApp window had closed, kept until they write:
+    RELAY = "relay"  # a volunteer's message (payload: case, header, text; emptied once read)
+    NEWS = "news"  # news of their case, in their language (payload: text)
 
 
 class OutboxStatus(StrEnum):
@@ -266,6 +269,8 @@ class OutboxStatus(StrEnum):
     SKIPPED = "skipped"
     BLOCKED = "blocked"  # the resident blocked the bot
     FAILED = "failed"  # refused for good by the channel
+    # Waits for the resident to write: their window is closed and no template may say it.
+    HELD = "held"
 
 
 class Outbox(SQLModel, table=True):
@@ -281,7 +286,7 @@ class Outbox(SQLModel, table=True):
     resident_id: int = Field(foreign_key="resident.id", index=True, ondelete="CASCADE")
     kind: OutboxKind = _choice(24)  # what to say
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    # Queued, then sent, blocked, failed or skipped.
+    # Queued (or held), then sent, blocked, failed or skipped.
     status: OutboxStatus = _choice(16, default=OutboxStatus.QUEUED, index=True)
     created_at: datetime = _timestamp(nullable=False)
     sent_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
@@ -289,6 +294,18 @@ class Outbox(SQLModel, table=True):
     # sent, delivered, read or failed), so that a status arriving later finds its row.
     platform_message_id: str | None = Field(default=None, max_length=128, index=True)
     delivery: str | None = Field(default=None, max_length=16)
+
+
+class DeliveryReport(SQLModel, table=True):
+    """A platform's word on a message it took (delivered, read, failed) that came before the
+    sender had saved the message's id on its outbox row: kept a little while for the sender to
+    find, so that no report is lost to the race."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(max_length=128, index=True)  # the platform's id for the message
+    status: str = Field(max_length=16)  # sent, delivered, read or failed
+    problem: str | None = Field(default=None, max_length=24)  # why it failed (an Outcome)
+    received_at: datetime = _timestamp(nullable=False, index=True)
 
 
 class InboundStatus(StrEnum):

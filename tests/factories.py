@@ -4,6 +4,7 @@ records what it is given."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -11,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.cases.opening import open_case
 from bot.channel import Copy, Delivery, Outcome
 from bot.config import Settings
-from bot.outgoing import Reply
+from bot.outgoing import Reply, Template
 from db.models import Case, CaseKind, Intake, Resident
 
 HOUSING_ANSWERS: dict[str, Any] = {
@@ -50,11 +51,22 @@ class RecordingChannel:
 
     outcome: Outcome = Outcome.DELIVERED
     per_second: float = 80.0
+    window: timedelta | None = None  # e.g. WhatsApp's 24 hours
+    # The purposes it has an approved template for (when it has a window).
+    templates: tuple[str, ...] = ("reminder", "broadcast", "volunteer_wrote")
     sent: list[tuple[str, str]] = field(default_factory=list)  # (user id, text)
 
     async def deliver(self, user_id: str, reply: Reply) -> Delivery:
         if self.outcome is Outcome.DELIVERED:
             self.sent.append((user_id, reply.text))
+        return Delivery(self.outcome, (len(self.sent),))
+
+    async def deliver_template(self, user_id: str, template: Template) -> Delivery:
+        """Recorded as "[purpose] value | value"."""
+        if template.purpose not in self.templates:
+            return Delivery(Outcome.WINDOW_CLOSED)
+        if self.outcome is Outcome.DELIVERED:
+            self.sent.append((user_id, f"[{template.purpose}] {' | '.join(template.values)}"))
         return Delivery(self.outcome, (len(self.sent),))
 
     async def pass_on(self, user_id: str, header: str, copy: Copy) -> Delivery:

@@ -15,7 +15,7 @@ from bot.cases.claims import OPEN
 from bot.cases.opening import STATUS_LABELS
 from bot.i18n import N_, _, isolate
 from bot.intake.flows import FLOWS
-from bot.outgoing import Button, Reply
+from bot.outgoing import Button, Reply, news
 from db.models import (
     Case,
     CaseEvent,
@@ -141,11 +141,8 @@ def header_for_resident(case: Case) -> str:
 
 def closed_notice(case: Case) -> Reply:
     """To the resident, in their language."""
-    return Reply(
-        _("Your request {number} is now closed. If you need help again, send /start.").format(
-            number=isolate(case.number)
-        )
-    )
+    text = _("Your request {number} is now closed. If you need help again, send /start.")
+    return news(text.format(number=isolate(case.number)), i18n.current_language())
 
 
 def outcome_question(case: Case) -> Reply:

@@ -15,7 +15,7 @@ from bot.buttons import ClaimCase
 from bot.i18n import _, isolate, ngettext
 from bot.intake.flows import FLOWS, URGENCY
 from bot.intake.questions import answer_lines, display_answer, option_label
-from bot.outgoing import Button, Reply
+from bot.outgoing import Button, Reply, news
 from db.models import Case, CaseEvent, CaseStatus, Resident, Volunteer
 
 OPEN = (CaseStatus.CLAIMED, CaseStatus.WAITING)  # states in which a case is someone's to follow
@@ -146,9 +146,7 @@ async def details(session: AsyncSession, case: Case) -> Reply:
 
 def resident_notice(case: Case) -> Reply:
     """Told to the resident, in their language, when a volunteer takes their request."""
-    return Reply(
-        _(
-            "Good news: a volunteer has taken up your request {number}. "
-            "They will write to you here."
-        ).format(number=isolate(case.number))
+    text = _(
+        "Good news: a volunteer has taken up your request {number}. They will write to you here."
     )
+    return news(text.format(number=isolate(case.number)), i18n.current_language())

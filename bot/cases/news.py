@@ -4,15 +4,19 @@ both ways between resident and volunteer, the claimer's details, the organisers'
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Callable
+from typing import Any
 
 from bot import i18n
+from bot.buttons import ReadWaiting
 from bot.cases import casework, claims
-from bot.channel import NOT_RUNNING, Channel, Copy, Delivery, Outcome
+from bot.channel import NOT_RUNNING, Channel, Copy, Delivery, Outcome, reach, window_open
 from bot.desk import Desk
 from bot.i18n import _
-from bot.outgoing import Reply
-from db.models import Case, Resident
+from bot.outbox import store as outbox
+from bot.outgoing import Reply, Template
+from db.models import Case, OutboxKind, OutboxStatus, Resident
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +30,13 @@ async def tell_resident(desk: Desk, case: Case, notice: Callable[[Case], Reply])
         return None
     with i18n.locale(resident.language or desk.settings.default_language):
         reply = notice(case)
-    delivery = await _to(desk, resident).deliver(resident.channel_user_id, reply)
-    if not delivery.delivered:
+    channel, moment = _to(desk, resident), desk.clock()
+    delivery = await reach(
+        channel, resident.channel_user_id, reply, resident.last_inbound_at, moment
+    )
+    if delivery.outcome is Outcome.WINDOW_CLOSED:  # no template says it: it waits for them
+        await _keep(desk, resident, OutboxKind.NEWS, {"text": reply.text})
+    elif not delivery.delivered:
         log.info("case %s: news not delivered to the resident (%s)", case.id, delivery.outcome)
     return delivery.outcome
 
@@ -54,10 +63,15 @@ async def to_resident(desk: Desk, volunteer_id: int, case_id: int, message: str 
     with i18n.locale(resident.language or desk.settings.default_language):
         header = casework.header_for_resident(case)
     channel, user_id = _to(desk, resident), resident.channel_user_id
-    if isinstance(message, Copy):
+    if not window_open(channel, resident.last_inbound_at, desk.clock()):
+        delivery = Delivery(Outcome.WINDOW_CLOSED)
+    elif isinstance(message, Copy):
         delivery = await channel.pass_on(user_id, header, message)
     else:
         delivery = await channel.deliver(user_id, Reply(f"{header}\n\n{message}"))
+    words = message.text if isinstance(message, Copy) else message
+    if delivery.outcome is Outcome.WINDOW_CLOSED and words:
+        return await _wait_for_resident(desk, case, volunteer_id, resident, header, words)
     if delivery.outcome is Outcome.BLOCKED:
         return Reply(_("The resident has blocked the bot: the message was not delivered."))
     if not delivery.delivered:
@@ -71,6 +85,51 @@ async def to_resident(desk: Desk, volunteer_id: int, case_id: int, message: str 
                 session, stored, volunteer_id, from_resident=False, moment=desk.clock()
             )
     return Reply(_("✓ Sent to the resident of {number}.").format(number=i18n.isolate(case.number)))
+
+
+async def _wait_for_resident(
+    desk: Desk, case: Case, volunteer_id: int, resident: Resident, header: str, text: str
+) -> Reply:
+    """The resident's window has closed: the volunteer's message waits until they write, and
+    they hear (once, with a template) that a message from their volunteer waits for them."""
+    told = await _keep(
+        desk, resident, OutboxKind.RELAY, {"case": case.id, "header": header, "text": text}
+    )
+    async with desk.sessions() as session, session.begin():
+        stored = await casework.held_by(session, case.id or 0, volunteer_id)
+        if stored is not None:
+            await casework.message_passed(
+                session, stored, volunteer_id, from_resident=False, moment=desk.clock()
+            )
+    lines = [
+        _(
+            "The resident has not written for a day, and WhatsApp lets us write to them "
+            "freely only within a day of their last message. Your message is kept: it goes "
+            "as soon as they write."
+        )
+    ]
+    if not told:
+        language = resident.language or desk.settings.default_language
+        with i18n.locale(language):
+            number = i18n.isolate(case.number)
+        waiting = Template("volunteer_wrote", language, (number,), (ReadWaiting().pack(),))
+        delivery = await _to(desk, resident).deliver_template(resident.channel_user_id, waiting)
+        told = delivery.delivered
+    if told:
+        lines.append(_("They have been told that a message from you is waiting for them."))
+    return Reply("\n".join(lines))
+
+
+async def _keep(desk: Desk, resident: Resident, kind: OutboxKind, payload: dict[str, Any]) -> bool:
+    """Keep a message for the resident until they write (the outbox sends it then); whether a
+    message of this kind was waiting already."""
+    assert resident.id is not None
+    async with desk.sessions() as session, session.begin():
+        waiting = await outbox.holds(session, resident.id, kind)
+        key = f"{kind}:{resident.id}:{secrets.token_hex(8)}"
+        held = outbox.Message(key, resident.id, kind, payload, OutboxStatus.HELD)
+        await outbox.queue(session, [held], desk.clock())
+    return waiting
 
 
 async def to_volunteer(desk: Desk, case: Case, volunteer_id: int, copy: Copy) -> bool:

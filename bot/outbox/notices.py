@@ -11,7 +11,7 @@ from bot.activities.enrolments import parse_occurrence
 from bot.activities.schedule import next_occurrence, title_in
 from bot.buttons import Rsvp
 from bot.i18n import _, isolate
-from bot.outgoing import Button, Reply
+from bot.outgoing import Button, Reply, Template, news
 from db.models import Activity, ActivityKind, ActivityStatus, Outbox, OutboxKind
 
 
@@ -27,7 +27,16 @@ def render(
     `called_off`: the activity's cancelled dates. A reminder queued before its date or its
     activity was called off, or paused, is not sent, nor one still queued when its date has
     begun (the bot was stopped in between).
+
+    Each says how it goes as a template, for a resident whose WhatsApp window has closed; a
+    volunteer's message has none, and waits for the resident to write.
     """
+    if row.kind == OutboxKind.RELAY:
+        header, text = row.payload.get("header"), row.payload.get("text")
+        return Reply(f"{header}\n\n{text}") if header and text else None
+    if row.kind == OutboxKind.NEWS:
+        text = row.payload.get("text")
+        return notice(str(text)) if text else None
     if activity is None:
         return None
     title = isolate(title_in(activity, i18n.current_language()))
@@ -44,7 +53,7 @@ def render(
             return None
         return _reminder(row, activity, title, name, when)
     if row.kind == OutboxKind.PROMOTED:
-        return Reply(
+        return notice(
             _(
                 "Good news: a place has become free in {title}, and it is yours ({name}). "
                 "You will get a reminder before each meeting. See /activities."
@@ -52,7 +61,7 @@ def render(
         )
     if row.kind == OutboxKind.OCCURRENCE_CANCELLED:
         text = _("{title} on {when} is cancelled. We are sorry. The next ones stay as planned.")
-        return Reply(text.format(title=title, when=when))
+        return notice(text.format(title=title, when=when))
     if row.kind == OutboxKind.ACTIVITY_CHANGED:
         upcoming = next_occurrence(activity, zone, moment)
         lines = [_("{title} has changed.").format(title=title)]
@@ -60,11 +69,15 @@ def render(
             lines.append(_("Next: {when}").format(when=i18n.format_occurrence(upcoming, zone)))
         if activity.place:
             lines.append(_("Where: {place}").format(place=isolate(activity.place)))
-        return Reply("\n".join(lines))
+        return notice("\n".join(lines))
     if row.kind == OutboxKind.ACTIVITY_CANCELLED:
         text = _("{title} has been cancelled. We are sorry. See /activities for what else is on.")
-        return Reply(text.format(title=title))
+        return notice(text.format(title=title))
     return None
+
+
+def notice(text: str) -> Reply:
+    return news(text, i18n.current_language())
 
 
 def _reminder(row: Outbox, activity: Activity, title: str, name: str, when: str) -> Reply:
@@ -81,4 +94,5 @@ def _reminder(row: Outbox, activity: Activity, title: str, name: str, when: str)
     return Reply(
         "\n".join(lines),
         ((Button(_("I'll come"), come), Button(_("I can't this time"), skip)),),
+        template=Template("reminder", i18n.current_language(), (title, when), (come, skip)),
     )

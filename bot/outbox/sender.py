@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import i18n
 from bot.activities import enrolments
-from bot.channel import Channel, Outcome
+from bot.channel import Channel, Outcome, reach
 from bot.desk import Desk
 from bot.outbox import notices
 from bot.outbox import store as outbox
@@ -162,6 +162,10 @@ class OutboxSender:
             await outbox.mark(session, item.row.id, status, self.services.clock(), reference)
             if status == OutboxStatus.BLOCKED:
                 await outbox.mark_unreachable(session, item.row.resident_id)
+        if reference is not None:  # what the platform said of it before it was marked
+            async with self.services.sessions() as session, session.begin():
+                if await outbox.settle(session, reference):
+                    self.wake()
         if item.row.kind == OutboxKind.REMINDER and status in _REMINDER_RESULTS:
             metrics.reminders.labels(status).inc()
 
@@ -172,7 +176,8 @@ class OutboxSender:
         the platform's id for what was sent."""
         channel, pacer = self.channels[item.channel], self.pacers[item.channel]
         for _attempt in range(RETRIES):
-            delivery = await channel.deliver(item.user_id, reply)
+            moment = self.services.clock()
+            delivery = await reach(channel, item.user_id, reply, item.last_inbound_at, moment)
             if delivery.outcome is Outcome.RATE_LIMITED:
                 self.services.metrics.rate_limited.labels(item.channel).inc()
                 # The platform says to slow down: everything waits, then goes on at the pace,
@@ -187,11 +192,9 @@ class OutboxSender:
                 log.warning("outbox message %s refused", item.row.id)
                 return OutboxStatus.FAILED, None
             if delivery.outcome is Outcome.WINDOW_CLOSED:
-                # Only an approved template may reach them now; none is sent yet.
-                log.warning(
-                    "outbox message %s: the resident's 24-hour window is closed", item.row.id
-                )
-                return OutboxStatus.FAILED, None
+                # No template may say it: it goes when the resident next writes.
+                log.info("outbox message %s waits for the resident to write", item.row.id)
+                return OutboxStatus.HELD, None
             if not delivery.delivered:  # the network: tried again at the next look
                 log.warning("outbox message %s not sent yet: %s", item.row.id, delivery.outcome)
                 return None, None

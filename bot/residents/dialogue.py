@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from bot import buttons, i18n
 from bot.activities import agenda, signup
-from bot.buttons import Agenda, ChooseLanguage, EraseData, GiveConsent, IntakePress, Rsvp, StartFlow
+from bot.buttons import (
+    Agenda,
+    ChooseLanguage,
+    EraseData,
+    GiveConsent,
+    IntakePress,
+    ReadWaiting,
+    Rsvp,
+    StartFlow,
+)
 from bot.cases import casework
 from bot.cases import opening as cases
 from bot.i18n import _, isolate
@@ -59,6 +68,8 @@ async def press(convo: Conversation, data: str) -> Response:
             return await _activity_press(convo, pressed)
         case Rsvp():
             return await agenda.rsvp(convo, pressed) or stale(await next_prompt(convo))
+        case ReadWaiting():
+            return Response()  # the messages that waited follow, now that they have written
     return stale(await next_prompt(convo))
 
 

@@ -10,7 +10,7 @@ from telegram import Bot
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
 from bot.channel import Copy, Delivery, Outcome
-from bot.outgoing import Reply
+from bot.outgoing import Reply, Template
 from handlers.telegram.render import send
 
 log = logging.getLogger(__name__)
@@ -24,12 +24,18 @@ PER_SECOND = 28.8
 class TelegramChannel:
     """Delivers to Telegram users (residents, volunteers, organisers) and to groups."""
 
+    window: timedelta | None = None  # a bot may write to anyone who has not blocked it
+
     def __init__(self, bot: Bot, per_second: float = PER_SECOND) -> None:
         self.bot = bot
         self.per_second = per_second
 
     async def deliver(self, user_id: str, reply: Reply) -> Delivery:
         return await self._attempt(lambda: send(self.bot, int(user_id), reply))
+
+    async def deliver_template(self, user_id: str, template: Template) -> Delivery:
+        """Never needed: Telegram has no window that closes."""
+        return Delivery(Outcome.FAILED)
 
     async def pass_on(self, user_id: str, header: str, copy: Copy) -> Delivery:
         async def both() -> list[int]:

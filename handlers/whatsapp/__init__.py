@@ -23,6 +23,7 @@ class WhatsApp:
     exists, the inbox that applies residents' messages and the webhook's routes."""
 
     settings: WhatsAppSettings
+    default_language: str  # the deployment's: its template goes where the resident's has none
     session: httpx.AsyncClient = field(init=False)
     channel: WhatsAppChannel = field(init=False)
     inbox: Inbox | None = None
@@ -30,14 +31,17 @@ class WhatsApp:
     def __post_init__(self) -> None:
         self.session = graph_session(self.settings)
         client = whatsapp_client(self.settings, self.session)
-        self.channel = WhatsAppChannel(client, self.settings.per_second)
+        self.channel = WhatsAppChannel(client, self.settings, self.default_language)
 
     def attach(self, desk: Desk, after: Callable[[Response], None]) -> None:
         self.inbox = Inbox(desk, self.channel.client, after)
 
     def routes(self) -> list[Route]:
         assert self.inbox is not None, "attach the desk first"
-        return whatsapp_routes(self.inbox.desk, self.settings, self.inbox.wake)
+        inbox = self.inbox
+        return whatsapp_routes(
+            inbox.desk, self.settings, inbox.wake, lambda: inbox.after(Response(outbox_news=True))
+        )
 
     async def start(self) -> None:
         if self.inbox is not None:

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 import httpx
 from pywa.errors import WhatsAppError
 from pywa_async.client import WhatsApp
+from pywa_async.types.templates import BodyText, QuickReplyButton, TemplateLanguage
 
 from bot import i18n
 from bot.channel import Copy, Delivery, Outcome
-from bot.outgoing import Reply
+from bot.config import WhatsAppSettings
+from bot.outgoing import Reply, Template
 from handlers.whatsapp import render
 from handlers.whatsapp.codes import RATE_LIMITED, UNAVAILABLE, UNDELIVERABLE, WINDOW_CLOSED
 from handlers.whatsapp.render import CHOOSE
@@ -24,13 +28,26 @@ log = logging.getLogger(__name__)
 # 130429 about every 100 messages at 80/s, each holding all sending for a second).
 MARGIN = 0.96
 
+# WhatsApp's customer service window is 24 hours from the person's last message; the help desk
+# stops writing freely a little before, so that a message on its way does not arrive after it.
+WINDOW = timedelta(hours=24) - timedelta(minutes=5)
+# A template's filled body is at most 1,024 characters; the templates' own words take some.
+VALUE_LIMIT = 700
+# Meta's template language codes, where they are not the help desk's language codes.
+_TEMPLATE_LANGUAGES = {"zh": "zh_CN"}
+
 
 class WhatsAppChannel:
-    """Delivers to residents on WhatsApp, a little under the number's pace for bulk sending."""
+    """Delivers to residents on WhatsApp, a little under the number's pace for bulk sending;
+    outside a resident's window, with the templates the deployment had approved."""
 
-    def __init__(self, client: WhatsApp, per_second: float) -> None:
+    window: timedelta | None = WINDOW
+
+    def __init__(self, client: WhatsApp, settings: WhatsAppSettings, default_language: str) -> None:
         self.client = client
-        self.per_second = per_second * MARGIN
+        self.per_second = settings.per_second * MARGIN
+        self.settings = settings
+        self.default_language = default_language
 
     async def deliver(self, user_id: str, reply: Reply) -> Delivery:
         async def sending() -> str:
@@ -38,6 +55,32 @@ class WhatsAppChannel:
             for outgoing in render.draw(reply):
                 sent = await render.send(self.client, user_id, outgoing, i18n._(CHOOSE))
             return sent
+
+        return await self._attempt(sending)
+
+    async def deliver_template(self, user_id: str, template: Template) -> Delivery:
+        named = self.settings.template(template.purpose, template.language, self.default_language)
+        if named is None:
+            return Delivery(Outcome.WINDOW_CLOSED)
+        name, language = named
+        try:
+            code = TemplateLanguage(_TEMPLATE_LANGUAGES.get(language, language))
+        except ValueError:
+            log.warning("WhatsApp has no template language %r", language)
+            return Delivery(Outcome.FAILED)
+        params: list[BodyText._Params | QuickReplyButton._Params] = []
+        if template.values:
+            values = [one_line(value) for value in template.values]
+            # pywa declares BodyText.params without @staticmethod, though it is called as one.
+            params.append(BodyText.params(*values))  # type: ignore[arg-type]
+        params += [
+            QuickReplyButton.params(callback_data=data, index=index)
+            for index, data in enumerate(template.replies)
+        ]
+
+        async def sending() -> str:
+            sent = await self.client.send_template(user_id, name, code, params)
+            return sent.id
 
         return await self._attempt(sending)
 
@@ -66,3 +109,10 @@ class WhatsAppChannel:
         except httpx.HTTPError as error:
             log.warning("WhatsApp could not be reached: %s", type(error).__name__)
             return Delivery(Outcome.UNAVAILABLE)
+
+
+def one_line(value: str) -> str:
+    """A template's value as Meta takes it: no line breaks or tabs, no run of spaces, not empty,
+    and short enough for the filled body."""
+    flat = re.sub(r"\s+", " ", value).strip() or "…"
+    return flat if len(flat) <= VALUE_LIMIT else flat[: VALUE_LIMIT - 1].rstrip() + "…"

@@ -25,6 +25,7 @@ from bot.cases import volunteering
 from bot.channel import Copy
 from bot.desk import Desk
 from bot.i18n import _
+from bot.outbox import store as outbox
 from bot.outgoing import Attachment, Button, Reply, Response
 from bot.residents import commands, dialogue, inbound
 from bot.residents.conversation import Sender, conversation
@@ -106,10 +107,14 @@ class Inbox:
             if convo is None:  # applied already (the row was lost): nothing to answer again
                 return []
             response = await _intent(message)(convo)
-            if convo.resident is not None:
-                convo.resident.last_inbound_at = desk.clock()
+            resident = convo.resident
+            if resident is not None:
+                resident.last_inbound_at = desk.clock()
+                # Their window is open again: what waited for it goes now.
+                if resident.id is not None and await outbox.release(convo.session, resident.id):
+                    response.outbox_news = True
                 if number and row.sender != number:
-                    convo.resident.phone = f"+{number}"
+                    resident.phone = f"+{number}"
             with i18n.locale(convo.language):
                 answer = [*_answer(response, message), {"choose": _(CHOOSE)}]
             await inbound.applied(convo.session, row, answer)

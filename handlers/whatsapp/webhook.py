@@ -16,20 +16,19 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import update
-from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from typing_extensions import TypeIs
 
+from bot.channel import Outcome
 from bot.config import WhatsAppSettings
 from bot.desk import Desk
+from bot.outbox import store as outbox
+from bot.outbox.store import Reported
 from bot.residents import inbound
 from bot.residents.inbound import Received
-from db.models import Outbox, Resident
-from handlers.whatsapp.codes import UNDELIVERABLE
+from handlers.whatsapp.codes import UNDELIVERABLE, WINDOW_CLOSED
 from handlers.whatsapp.inbox import CHANNEL
 
 log = logging.getLogger(__name__)
@@ -45,9 +44,13 @@ def signed(body: bytes, secret: str) -> str:
 
 
 def whatsapp_routes(
-    desk: Desk, settings: WhatsAppSettings, stored: Callable[[str], None]
+    desk: Desk,
+    settings: WhatsAppSettings,
+    stored: Callable[[str], None],
+    requeued: Callable[[], None] = lambda: None,
 ) -> list[Route]:
-    """The two routes; `stored(sender)` is told of each resident with a new message."""
+    """The two routes; `stored(sender)` is told of each resident with a new message, and
+    `requeued()` of outbox messages to send again (as templates)."""
 
     async def handshake(request: Request) -> Response:
         query = request.query_params
@@ -79,12 +82,22 @@ def whatsapp_routes(
         except ValueError:
             return PlainTextResponse("not JSON", status_code=400)
         messages, statuses = _read(data, settings.phone_id)
+        moment, reported = desk.clock(), []
         async with desk.sessions() as session, session.begin():
-            await inbound.store(session, CHANNEL, messages, desk.clock())
+            await inbound.store(session, CHANNEL, messages, moment)
             for message_id, status, errors in statuses:
-                await _record_status(session, message_id, status, errors)
+                outcome = await outbox.report(session, message_id, status, _problem(errors), moment)
+                reported.append((message_id, outcome))
+        kept = [message_id for message_id, outcome in reported if outcome is Reported.KEPT]
+        again = any(outcome is Reported.AGAIN for _, outcome in reported)
+        if kept:  # about a message whose row was perhaps being marked meanwhile
+            async with desk.sessions() as session, session.begin():
+                for message_id in kept:
+                    again |= await outbox.settle(session, message_id)
         for sender in dict.fromkeys(message.sender for message in messages):
             stored(sender)
+        if again:
+            requeued()
         return PlainTextResponse("ok")
 
     return [
@@ -139,19 +152,10 @@ def _text(value: object, limit: int) -> TypeIs[str]:
     return isinstance(value, str) and 0 < len(value) <= limit
 
 
-async def _record_status(
-    session: AsyncSession, message_id: str, status: str, errors: list[int]
-) -> None:
-    """A status of a message the outbox sent: kept on its row; an undeliverable number makes
-    the resident unreachable, as a block does on Telegram."""
-    row = (
-        await session.exec(select(Outbox).where(Outbox.platform_message_id == message_id))
-    ).first()
-    if row is None:
-        return  # an answer, not an outbox message: nothing keeps its status
-    if _PROGRESS[status] > _PROGRESS.get(row.delivery or "", 0):
-        row.delivery = status
-    if status == "failed" and UNDELIVERABLE in errors:
-        await session.exec(
-            update(Resident).where(col(Resident.id) == row.resident_id).values(reachable=False)
-        )
+def _problem(errors: list[int]) -> Outcome | None:
+    """Why Meta could not deliver a message, in the help desk's terms."""
+    if WINDOW_CLOSED in errors:
+        return Outcome.WINDOW_CLOSED
+    if UNDELIVERABLE in errors:
+        return Outcome.BLOCKED
+    return Outcome.FAILED if errors else None

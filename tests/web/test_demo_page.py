@@ -203,10 +203,6 @@ async def test_a_whatsapp_resident_from_egypt_starts_an_intake_with_buttons_and_
     await expect(question.get_by_role("img", name=it("Read"))).to_be_visible()
 
 
-@pytest.mark.xfail(
-    reason="templates for a WhatsApp resident whose window closed are being built (outbox)",
-    strict=False,
-)
 async def test_a_day_after_a_whatsapp_resident_wrote_the_reminder_is_a_template(
     page: Page, demo: Demo
 ) -> None:

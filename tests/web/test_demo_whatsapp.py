@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
 
 from bot import cli
 from bot.app import build_demo
@@ -223,10 +222,6 @@ async def test_the_page_follows_a_whatsapp_chat_live_with_its_ticks(demo: Demo) 
         assert written["message"]["seq"] == 3
 
 
-@pytest.mark.xfail(
-    reason="templates for a WhatsApp resident whose window closed are being built (outbox)",
-    strict=False,
-)
 async def test_out_of_the_window_the_reminder_comes_as_a_template(demo: Demo) -> None:
     """Hoda wrote a day ago: WhatsApp lets the help desk write to her only with a template; its
     quick replies answer the reminder."""
