@@ -7,7 +7,8 @@ alerts all go through it; nothing in the domain knows which platform is behind a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
@@ -37,23 +38,55 @@ class Delivery:
         return self.outcome is Outcome.DELIVERED
 
 
+class MediaKind(StrEnum):
+    PHOTO = "photo"
+    DOCUMENT = "document"
+    VOICE = "voice"  # a voice note: OGG/Opus on both platforms, played as one
+    AUDIO = "audio"
+    VIDEO = "video"
+
+
+@dataclass(frozen=True)
+class Media:
+    """A file someone sent, carried to the other platform (which cannot copy it)."""
+
+    kind: MediaKind
+    content: bytes
+    mime_type: str
+    filename: str | None = None
+
+
 @dataclass(frozen=True)
 class Copy:
     """A message someone sent in their own chat with the bot, to pass on as it is (a photo,
     a voice note, a document, or text).
 
     `chat_id` and `message_id` name it on Telegram, which copies it within itself; `text` is
-    what it says, for a channel that cannot copy from the other platform. A message from
-    another platform has no Telegram ids (see `of_text`).
+    what it says (a file's caption), for a channel that cannot copy from the other platform.
+    A message from another platform has no Telegram ids (see `of_text`) and carries its file
+    in `media`; one from Telegram fetches its file with `fetch` only if a channel needs it.
     """
 
     chat_id: int
     message_id: int
     text: str | None = None
+    media: Media | None = None
+    fetch: Callable[[], Awaitable[Media | None]] | None = field(default=None, compare=False)
 
     @classmethod
     def of_text(cls, text: str) -> Copy:
         return cls(0, 0, text)
+
+    @property
+    def has_file(self) -> bool:
+        return self.media is not None or self.fetch is not None
+
+    async def file(self) -> Media | None:
+        """The file it carries, fetched if need be; None for a message of words only, or a file
+        that cannot be fetched (too large)."""
+        if self.media is None and self.fetch is not None:
+            return await self.fetch()
+        return self.media
 
     @property
     def on_telegram(self) -> bool:

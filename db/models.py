@@ -49,6 +49,9 @@ class Resident(SQLModel, table=True):
     last_inbound_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True))
     )
+    # The button data of the choices last offered to them, in the order shown, for a channel
+    # where people type the number of a choice rather than tap (WhatsApp); None elsewhere.
+    choices: list[str] | None = Field(default=None, sa_column=Column(JSON))
 
 
 class Consent(SQLModel, table=True):

@@ -4,7 +4,7 @@ records what it is given."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -13,7 +13,7 @@ from bot.cases.opening import open_case
 from bot.channel import Copy, Delivery, Outcome
 from bot.config import Settings
 from bot.outgoing import Reply, Template
-from db.models import Case, CaseKind, Intake, Resident
+from db.models import Case, CaseKind, Intake, Outbox, OutboxKind, Resident
 
 HOUSING_ANSWERS: dict[str, Any] = {
     "situation": "eviction",
@@ -43,6 +43,20 @@ async def housing_case(session: AsyncSession, settings: Settings, asker: Residen
     session.add(intake)
     await session.flush()
     return await open_case(session, settings, asker, intake)
+
+
+async def queued_news(session: AsyncSession, asker: Resident, text: str, moment: datetime) -> None:
+    """News for a resident waiting in the outbox, as one held back for their window leaves it."""
+    assert asker.id is not None
+    session.add(
+        Outbox(
+            key=f"news:{asker.id}:{text}",
+            resident_id=asker.id,
+            kind=OutboxKind.NEWS,
+            payload={"text": text},
+            created_at=moment,
+        )
+    )
 
 
 @dataclass

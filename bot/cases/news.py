@@ -69,9 +69,18 @@ async def to_resident(desk: Desk, volunteer_id: int, case_id: int, message: str 
         delivery = await channel.pass_on(user_id, header, message)
     else:
         delivery = await channel.deliver(user_id, Reply(f"{header}\n\n{message}"))
-    words = message.text if isinstance(message, Copy) else message
-    if delivery.outcome is Outcome.WINDOW_CLOSED and words:
-        return await _wait_for_resident(desk, case, volunteer_id, resident, header, words)
+    if delivery.outcome is Outcome.WINDOW_CLOSED:
+        if isinstance(message, Copy) and message.has_file:
+            return Reply(
+                _(
+                    "The resident has not written for a day, and WhatsApp lets us pass on a "
+                    "file only within a day of their last message. Please send it again once "
+                    "they have written."
+                )
+            )
+        words = message.text if isinstance(message, Copy) else message
+        if words:
+            return await _wait_for_resident(desk, case, volunteer_id, resident, header, words)
     if delivery.outcome is Outcome.BLOCKED:
         return Reply(_("The resident has blocked the bot: the message was not delivered."))
     if not delivery.delivered:

@@ -30,6 +30,8 @@ BATCH = 200  # queued messages read from the database at a time
 _REMINDER_RESULTS = (OutboxStatus.SENT, OutboxStatus.SKIPPED)  # as /metrics counts reminders
 RETRIES = 3  # tries of one message that the platform answers with "too many requests"
 IDLE_CHECK = 60.0  # seconds: how often the outbox is looked at when nobody says it has news
+# Seconds before a message left queued (the network, one person's rate limit) is tried again.
+RETRY_SOON = 6.0
 
 
 class Pacer:
@@ -65,6 +67,7 @@ class OutboxSender:
         self.services = services
         self.pacers = {name: Pacer(channel.per_second) for name, channel in channels.items()}
         self._news = asyncio.Event()
+        self._left = False  # a message was left queued, to try again soon
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._in_flight = asyncio.Semaphore(IN_FLIGHT)
@@ -94,8 +97,9 @@ class OutboxSender:
                 log.error("the outbox could not be sent: %s", type(error).__name__)
             if self._stopping:
                 return
+            wait, self._left = (RETRY_SOON if self._left else IDLE_CHECK), False
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._news.wait(), IDLE_CHECK)
+                await asyncio.wait_for(self._news.wait(), wait)
 
     async def drain(self) -> int:
         """Send everything queued now; how many were handed to a channel."""
@@ -156,7 +160,8 @@ class OutboxSender:
         metrics = self.services.metrics
         metrics.sends.labels(item.channel, status or "retry").inc()
         if status is None:
-            return  # left queued: tried again at the next look
+            self._left = True  # left queued: tried again at the next look, soon
+            return
         assert item.row.id is not None
         async with self.services.sessions() as session, session.begin():
             await outbox.mark(session, item.row.id, status, self.services.clock(), reference)

@@ -26,6 +26,36 @@ COMMANDS = (
 )
 
 
+# What a resident may type instead of a command, for a channel without a command menu
+# (WhatsApp): the word in their language, or the English one, alone in the message, with or
+# without a "/". Many people type rather than tap, and "/" is hard to find on some keyboards.
+WORDS: dict[str, str] = {
+    # TRANSLATORS: a word a resident types instead of /start: one short word, lowercase.
+    "start": N_("start"),
+    # TRANSLATORS: a word a resident types instead of /language: one short word, lowercase.
+    "language": N_("language"),
+    # TRANSLATORS: a word a resident types instead of /help: one short word, lowercase.
+    "help": N_("help"),
+    # TRANSLATORS: a word a resident types instead of /status (see their requests): one short
+    # word, lowercase.
+    "status": N_("status"),
+    # TRANSLATORS: a word a resident types instead of /activities: one short word, lowercase.
+    "activities": N_("activities"),
+    # TRANSLATORS: a word a resident types instead of /stop (no more reminders or notices):
+    # one short word, lowercase.
+    "stop": N_("stop"),
+    # TRANSLATORS: a word a resident types instead of /cancel (stop the current questions):
+    # one short word, lowercase.
+    "cancel": N_("cancel"),
+    # TRANSLATORS: a word a resident types instead of /mydata (see what we keep about them):
+    # one short word, lowercase.
+    "mydata": N_("mydata"),
+    # TRANSLATORS: a word a resident types instead of /delete (erase their data): one short
+    # word, lowercase.
+    "delete": N_("delete"),
+}
+
+
 async def status(convo: Conversation) -> Response:
     """/status: the resident's cases and where each one is."""
     resident = convo.resident
@@ -49,6 +79,12 @@ async def status(convo: Conversation) -> Response:
     return Response().say(Reply("\n".join(lines)))
 
 
+def _typed_too(name: str) -> str:
+    """The word that may be typed for the command, where the language has its own."""
+    word = _(WORDS[name])
+    return f" ({isolate(word)})" if word != name else ""
+
+
 def help_text() -> Reply:
     return Reply(
         "\n".join(
@@ -56,7 +92,10 @@ def help_text() -> Reply:
                 _("This is the help desk of the neighbourhood's mutual-aid space."),
                 _("Answer a few questions and a volunteer will write to you here."),
                 "",
-                *(f"/{name} – {_(description)}" for name, description in COMMANDS),
+                *(
+                    f"/{name}{_typed_too(name)} – {_(description)}"
+                    for name, description in COMMANDS
+                ),
             ]
         )
     )

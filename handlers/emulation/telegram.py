@@ -46,17 +46,20 @@ _STRING_PARAMS = frozenset({
     "text", "caption", "parse_mode", "callback_query_id", "url", "action", "title",
     "description", "short_description", "name", "inline_message_id", "business_connection_id",
     "secret_token", "ip_address", "language_code", "document", "photo", "voice", "sticker",
-    "thumbnail", "emoji", "message_effect_id", "custom_emoji_id", "file_id", "query_id",
+    "thumbnail", "emoji", "message_effect_id", "custom_emoji_id", "file_id", "query_id", "audio",
+    "video",
 })
 _METHODS = (
     "getMe", "deleteWebhook", "setWebhook", "getWebhookInfo", "logOut", "close", "setMyCommands",
     "getMyCommands", "deleteMyCommands", "getUpdates", "sendMessage", "editMessageText",
     "editMessageReplyMarkup", "deleteMessage", "answerCallbackQuery", "sendDocument", "sendPhoto",
-    "sendVoice", "sendChatAction", "getChat", "getChatMember", "copyMessage",
+    "sendVoice", "sendChatAction", "getChat", "getChatMember", "copyMessage", "getFile",
+    "sendAudio", "sendVideo",
 )
 # Methods that post into a chat: subject to block(), the rate limit and chat-id checks.
 _SEND_METHODS = frozenset(
-    {"sendMessage", "sendDocument", "sendPhoto", "sendVoice", "sendChatAction", "copyMessage"}
+    {"sendMessage", "sendDocument", "sendPhoto", "sendVoice", "sendAudio", "sendVideo",
+     "sendChatAction", "copyMessage"}
 )
 _CHAT_WRITE_METHODS = _SEND_METHODS | {"editMessageText", "editMessageReplyMarkup"}
 _HTML_TAGS = frozenset({
@@ -619,7 +622,18 @@ class EmulatedBotAPI(LocalServer[Change]):
     def _app(self) -> web.Application:
         app = web.Application(client_max_size=64 * 1024**2)  # aiohttp's 1 MiB default < 50 MB
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         return app
+
+    async def _download(self, request: web.Request) -> web.Response:
+        """A file by the path getFile gave for it, as Telegram's file server serves it."""
+        if request.match_info["token"] != self.token:
+            return web.Response(status=401)
+        file_id = request.match_info["path"].split("/", 1)[0]
+        upload = self._files.get(file_id)
+        if upload is None:
+            return web.Response(status=404)
+        return web.Response(body=upload.data)
 
     async def _handle(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:
@@ -1046,6 +1060,24 @@ class EmulatedBotAPI(LocalServer[Change]):
 
     def _m_sendVoice(self, p: JSON) -> JSON:
         return self._send_media(p, "voice")
+
+    def _m_sendAudio(self, p: JSON) -> JSON:
+        return self._send_media(p, "audio")
+
+    def _m_sendVideo(self, p: JSON) -> JSON:
+        return self._send_media(p, "video")
+
+    def _m_getFile(self, p: JSON) -> JSON:
+        file_id = str(p.get("file_id") or "")
+        upload = self._files.get(file_id)
+        if upload is None:
+            raise ApiError("Bad Request: invalid file_id")
+        return {
+            "file_id": file_id,
+            "file_unique_id": "U" + file_id,
+            "file_size": len(upload.data),
+            "file_path": f"{file_id}/{upload.filename}",
+        }
 
     def _m_sendChatAction(self, p: JSON) -> bool:
         self._chat_id(p)

@@ -6,10 +6,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from telegram import Bot
+from telegram import Bot, InputFile, Message
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
-from bot.channel import Copy, Delivery, Outcome
+from bot.channel import Copy, Delivery, Media, MediaKind, Outcome
 from bot.outgoing import Reply, Template
 from handlers.telegram.render import send
 
@@ -43,6 +43,9 @@ class TelegramChannel:
             if copy.on_telegram:
                 copied = await self.bot.copy_message(int(user_id), copy.chat_id, copy.message_id)
                 return [sent.message_id, copied.message_id]
+            if copy.media is not None:  # a file from another platform, uploaded here
+                carried = await _send_media(self.bot, int(user_id), copy.media, copy.text)
+                return [sent.message_id, carried.message_id]
             # From another platform: its words.
             words = await self.bot.send_message(int(user_id), copy.text or "…")
             return [sent.message_id, words.message_id]
@@ -62,6 +65,20 @@ class TelegramChannel:
         except TelegramError as error:  # the network, or Telegram itself: later may work
             log.warning("Telegram could not be reached: %s", type(error).__name__)
             return Delivery(Outcome.UNAVAILABLE)
+
+
+async def _send_media(bot: Bot, chat_id: int, media: Media, caption: str | None) -> Message:
+    """Send a file as its kind: a voice note (OGG/Opus) plays as one."""
+    upload = InputFile(media.content, filename=media.filename or media.kind.value)
+    if media.kind is MediaKind.PHOTO:
+        return await bot.send_photo(chat_id, upload, caption=caption)
+    if media.kind is MediaKind.VOICE:
+        return await bot.send_voice(chat_id, upload, caption=caption)
+    if media.kind is MediaKind.AUDIO:
+        return await bot.send_audio(chat_id, upload, caption=caption)
+    if media.kind is MediaKind.VIDEO:
+        return await bot.send_video(chat_id, upload, caption=caption)
+    return await bot.send_document(chat_id, upload, caption=caption)
 
 
 def _seconds(retry_after: int | timedelta) -> float:

@@ -58,7 +58,7 @@ async def on_text(update: Update, context: Context) -> None:
     """Take typed text as an answer to the current question."""
     assert update.message is not None
     text = update.message.text or ""
-    await command(lambda convo: dialogue.answer_text(convo, text))(update, context)
+    await command(intents.typed(text))(update, context)
 
 
 async def on_button(update: Update, context: Context) -> None:

@@ -24,6 +24,7 @@ from bot.cases import casework, volunteering
 from bot.channel import Copy
 from bot.desk import Desk
 from bot.outgoing import Response
+from handlers.telegram import files
 from handlers.telegram.context import Callback, Context, apply_once, desk, once
 from handlers.telegram.group import post_pending_cards, retire_card
 from handlers.telegram.render import send_all, settle_press
@@ -78,7 +79,8 @@ async def relay_reply(update: Update, context: Context) -> None:
 
 async def _pass_on(context: Context, message: Message, user: User, case_id: int) -> None:
     services = desk(context)
-    copy = Copy(message.chat.id, message.message_id, message.text)
+    words = message.text or message.caption
+    copy = Copy(message.chat.id, message.message_id, words, fetch=files.fetcher(message))
     with i18n.locale(language_of(services, user)):
         response = await volunteering.write_to_resident(services, user.id, case_id, copy)
     await answer(context.bot, services, message.chat.id, response)

@@ -13,11 +13,17 @@ from pywa_async.client import WhatsApp
 from pywa_async.types.templates import BodyText, QuickReplyButton, TemplateLanguage
 
 from bot import i18n
-from bot.channel import Copy, Delivery, Outcome
+from bot.channel import Copy, Delivery, Media, MediaKind, Outcome
 from bot.config import WhatsAppSettings
 from bot.outgoing import Reply, Template
 from handlers.whatsapp import render
-from handlers.whatsapp.codes import RATE_LIMITED, UNAVAILABLE, UNDELIVERABLE, WINDOW_CLOSED
+from handlers.whatsapp.codes import (
+    NUMBER_RATE,
+    PAIR_RATE,
+    UNAVAILABLE,
+    UNDELIVERABLE,
+    WINDOW_CLOSED,
+)
 from handlers.whatsapp.render import CHOOSE
 
 log = logging.getLogger(__name__)
@@ -85,12 +91,24 @@ class WhatsAppChannel:
         return await self._attempt(sending)
 
     async def pass_on(self, user_id: str, header: str, copy: Copy) -> Delivery:
-        """A message from the other platform, by its words: photos, documents and voice notes
-        (which WhatsApp would need downloaded from Telegram and uploaded) are not passed yet."""
-        if copy.text is None:
-            log.warning("a volunteer's photo, document or voice note cannot reach WhatsApp yet")
+        """A message from the other platform: its words, or its file (downloaded from there,
+        uploaded here: a voice note goes as one) under the header."""
+        try:
+            media = await copy.file()
+        except Exception as error:  # the other platform's network or refusal
+            log.warning("a file to pass on could not be fetched: %s", type(error).__name__)
+            return Delivery(Outcome.UNAVAILABLE)
+        if media is None and copy.has_file:
+            log.info("a file too large to fetch was not passed on")
             return Delivery(Outcome.FAILED)
-        return await self.deliver(user_id, Reply(f"{header}\n\n{copy.text}"))
+        if media is None:
+            return await self.deliver(user_id, Reply(f"{header}\n\n{copy.text or '…'}"))
+
+        async def both() -> str:
+            await self.client.send_message(user_id, header)
+            return await send_media(self.client, user_id, media, copy.text)
+
+        return await self._attempt(both)
 
     async def _attempt(self, sending: Callable[[], Awaitable[str]]) -> Delivery:
         try:
@@ -98,8 +116,12 @@ class WhatsAppChannel:
         except WhatsAppError as error:
             if error.code == WINDOW_CLOSED:
                 return Delivery(Outcome.WINDOW_CLOSED)
-            if error.code in RATE_LIMITED:
+            if error.code == NUMBER_RATE:
                 return Delivery(Outcome.RATE_LIMITED, retry_after=1.0)
+            if error.code == PAIR_RATE:
+                # One person's limit: their message waits for the outbox's next look, and
+                # nobody else's waits with it.
+                return Delivery(Outcome.UNAVAILABLE)
             if error.code == UNDELIVERABLE:
                 return Delivery(Outcome.BLOCKED)
             if error.code in UNAVAILABLE:
@@ -109,6 +131,25 @@ class WhatsAppChannel:
         except httpx.HTTPError as error:
             log.warning("WhatsApp could not be reached: %s", type(error).__name__)
             return Delivery(Outcome.UNAVAILABLE)
+
+
+async def send_media(client: WhatsApp, to: str, media: Media, caption: str | None) -> str:
+    """Upload a file and send it as its kind; WhatsApp's id for the message."""
+    content, mime = media.content, media.mime_type
+    if media.kind is MediaKind.PHOTO:
+        sent = await client.send_image(to, content, caption=caption, mime_type=mime)
+    elif media.kind is MediaKind.VIDEO:
+        sent = await client.send_video(to, content, caption=caption, mime_type=mime)
+    elif media.kind is MediaKind.VOICE:  # OGG/Opus, as Telegram records them
+        sent = await client.send_voice(to, content, mime_type="audio/ogg")
+    elif media.kind is MediaKind.AUDIO:
+        sent = await client.send_audio(to, content, mime_type=mime)
+    else:
+        name = media.filename or "file"
+        sent = await client.send_document(
+            to, content, filename=name, caption=caption, mime_type=mime
+        )
+    return str(sent.id)
 
 
 def one_line(value: str) -> str:

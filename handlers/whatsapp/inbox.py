@@ -22,14 +22,14 @@ from pywa_async.client import WhatsApp
 
 from bot import i18n
 from bot.cases import volunteering
-from bot.channel import Copy
+from bot.channel import Copy, Media, MediaKind
 from bot.desk import Desk
 from bot.i18n import _
 from bot.outbox import store as outbox
 from bot.outgoing import Attachment, Button, Reply, Response
-from bot.residents import commands, dialogue, inbound
+from bot.residents import dialogue, inbound
 from bot.residents.conversation import Sender, conversation
-from bot.residents.intents import BY_COMMAND, Intent
+from bot.residents.intents import Intent, typed
 from bot.residents.phones import language_of_number
 from db.models import Inbound, InboundStatus
 from handlers.whatsapp import render
@@ -117,6 +117,9 @@ class Inbox:
                     resident.phone = f"+{number}"
             with i18n.locale(convo.language):
                 answer = [*_answer(response, message), {"choose": _(CHOOSE)}]
+            if resident is not None:  # what a number they type next chooses, if anything
+                offers = [r for r in (response.edit, *response.replies) if r and r.buttons]
+                resident.choices = render.offered(offers[-1]) if offers else None
             await inbound.applied(convo.session, row, answer)
         self.after(response)
         return answer
@@ -132,16 +135,30 @@ class Inbox:
                 await self._send_one(to, outgoing, choose)
 
     async def _relay(self, relay: dict[str, Any]) -> bool:
-        """The resident's message to the Telegram volunteer following their case: its words
-        (photos, documents and voice notes are not passed across platforms yet)."""
-        if relay.get("text") is None:
-            return False
-        relayed = await volunteering.resident_wrote(
-            self.desk, int(relay["relay"]), Copy.of_text(str(relay["text"]))
-        )
+        """The resident's message to the Telegram volunteer following their case: its words,
+        or its file downloaded from the Graph API (with its caption)."""
+        text, media = relay.get("text"), None
+        if relay.get("media"):
+            media = await self._download(relay["media"])
+            if media is None:
+                return False
+        elif text is None:
+            return False  # a sticker, a location: nothing a volunteer could be given
+        copy = Copy(0, 0, str(text) if text is not None else None, media)
+        relayed = await volunteering.resident_wrote(self.desk, int(relay["relay"]), copy)
         if relayed.given_back is not None:
             self.after(relayed.given_back)
         return relayed.delivered
+
+    async def _download(self, stored: dict[str, Any]) -> Media | None:
+        try:
+            found = await self.client.get_media_url(str(stored["id"]))
+            content = await self.client.get_media_bytes(found.url)
+        except (WhatsAppError, httpx.HTTPError) as error:
+            log.warning("a resident's file could not be downloaded: %s", type(error).__name__)
+            return None
+        mime = str(stored.get("mime") or found.mime_type or "application/octet-stream")
+        return Media(MediaKind(stored["kind"]), content, mime, stored.get("filename"))
 
     async def _send_one(self, to: str, outgoing: render.Outgoing, choose: str) -> None:
         for attempt in range(RETRIES):
@@ -162,12 +179,7 @@ def _intent(message: dict[str, Any]) -> Intent:
     """What the resident's message asks: a command, a choice, an answer, or something else."""
     kind = message.get("type")
     if kind == "text":
-        text = str((message.get("text") or {}).get("body") or "")
-        word = text.strip()
-        if word.startswith("/"):
-            name = word[1:].split(maxsplit=1)[0].split("@")[0].lower() if len(word) > 1 else ""
-            return BY_COMMAND.get(name, commands.unknown_command)
-        return lambda convo: dialogue.answer_text(convo, text)
+        return typed(str((message.get("text") or {}).get("body") or ""))
     if kind == "interactive":
         interactive = message.get("interactive") or {}
         chosen = interactive.get("button_reply") or interactive.get("list_reply") or {}
@@ -191,9 +203,45 @@ def _answer(response: Response, message: dict[str, Any]) -> list[dict[str, Any]]
     answer: list[dict[str, Any]] = [{"reply": _stored(reply)} for reply in replies]
     if response.relay_for_case is not None:
         text = (message.get("text") or {}).get("body") if message.get("type") == "text" else None
+        media = _media_of(message)
+        if media is not None:
+            text = media.pop("caption", None)
         undelivered = _stored(response.undelivered) if response.undelivered else None
-        answer.append({"relay": response.relay_for_case, "text": text, "undelivered": undelivered})
+        answer.append(
+            {
+                "relay": response.relay_for_case,
+                "text": text,
+                "media": media,
+                "undelivered": undelivered,
+            }
+        )
     return answer
+
+
+_MEDIA_KINDS = {
+    "image": MediaKind.PHOTO,
+    "document": MediaKind.DOCUMENT,
+    "audio": MediaKind.AUDIO,
+    "video": MediaKind.VIDEO,
+}
+
+
+def _media_of(message: dict[str, Any]) -> dict[str, Any] | None:
+    """The file a resident sent, as stored until it is passed on: Meta's id to download it by,
+    its kind (a voice note is audio marked as voice), type, name and caption."""
+    kind = _MEDIA_KINDS.get(str(message.get("type")))
+    found = message.get(str(message.get("type")))
+    if kind is None or not isinstance(found, dict) or not isinstance(found.get("id"), str):
+        return None
+    if kind is MediaKind.AUDIO and found.get("voice"):
+        kind = MediaKind.VOICE
+    return {
+        "kind": kind.value,
+        "id": found["id"],
+        "mime": found.get("mime_type"),
+        "filename": found.get("filename"),
+        "caption": found.get("caption"),
+    }
 
 
 def _stored(reply: Reply) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from pywa_async.types.callback import Button as ReplyButton
 from pywa_async.types.callback import Section, SectionList, SectionRow
 
 from bot.i18n import N_
-from bot.outgoing import Reply, split_text
+from bot.outgoing import Button, Reply, split_text
 
 MAX_TEXT = 4096  # a text message
 MAX_BODY = 1024  # the body of a message with buttons or a list
@@ -51,26 +51,42 @@ def cut(label: str, limit: int) -> str:
 
 def draw(reply: Reply) -> list[Outgoing]:
     """The messages one reply takes on WhatsApp, in order."""
-    rows = [row for row in reply.buttons if row]
-    buttons = [button for row in rows for button in row]
+    shown = _shown(reply)
     drawn: list[Outgoing] = []
-    if not buttons:
+    if not shown:
         drawn += [Outgoing("text", piece) for piece in split_text(reply.text, MAX_TEXT) if piece]
     else:
         before, body = _body(reply.text)
         drawn += [Outgoing("text", piece) for piece in before]
-        if len(buttons) <= MAX_BUTTONS:
-            choices = tuple(Choice(cut(b.label, BUTTON_TITLE), b.data) for b in buttons)
+        if len(shown) <= MAX_BUTTONS:
+            choices = tuple(Choice(cut(b.label, BUTTON_TITLE), b.data) for b in shown)
             drawn.append(Outgoing("buttons", body, choices))
-        else:
-            if len(buttons) > MAX_ROWS:
-                # The choices first: one to a row is how the services lay out choices.
-                buttons = [row[0] for row in rows if len(row) == 1][:MAX_ROWS] or buttons[:MAX_ROWS]
-            drawn.append(Outgoing("list", body, tuple(_row(b.label, b.data) for b in buttons)))
+        elif len(shown) <= MAX_ROWS:
+            drawn.append(Outgoing("list", body, tuple(_row(b.label, b.data) for b in shown)))
+        else:  # more than a list holds: numbered, for the resident to type the number
+            numbered = [f"{n}. {b.label}" for n, b in enumerate(shown, start=1)]
+            text = "\n".join([body, "", *numbered])
+            drawn += [Outgoing("text", piece) for piece in split_text(text, MAX_TEXT) if piece]
     if reply.attachment is not None:
         attachment = reply.attachment
         drawn.append(Outgoing("document", filename=attachment.filename, content=attachment.content))
     return drawn
+
+
+def offered(reply: Reply) -> list[str]:
+    """The button data of a reply's choices in the order `draw` shows them, which is what a
+    typed number counts in."""
+    return [button.data for button in _shown(reply)]
+
+
+def _shown(reply: Reply) -> list[Button]:
+    """The buttons drawn, in order. Beyond a list's ten rows, the choices (one to a row, as the
+    services lay them out) without the rest (Back, Cancel: left to typed words), if they fit
+    in one; else every button, numbered."""
+    rows = [row for row in reply.buttons if row]
+    buttons = [button for row in rows for button in row]
+    choices = [row[0] for row in rows if len(row) == 1]
+    return choices if len(buttons) > MAX_ROWS and 0 < len(choices) <= MAX_ROWS else buttons
 
 
 def _row(label: str, data: str) -> Choice:

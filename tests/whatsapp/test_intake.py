@@ -6,80 +6,25 @@ answered once; a crash between storing and answering loses nothing."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
-import pytest
 from sqlmodel import select
 
 from bot.app import build_server
 from bot.cases import queues
 from bot.clock import now
-from bot.config import Settings, WhatsAppSettings
+from bot.config import Settings
 from db.models import Inbound, InboundStatus, Resident
 from handlers.emulation.telegram import EmulatedBotAPI
-from handlers.emulation.whatsapp import EmulatedGraphAPI, OutgoingMessage, WaUser
+from handlers.emulation.whatsapp import EmulatedGraphAPI, WaUser
 from tests import factories
 from tests.stories import DESK_SETTINGS, FOOD_GROUP, HOUSING_GROUP
 from tests.transcript import Person, said
 from tests.web.serving import free_port, uvicorn_serving
+from tests.whatsapp.conftest import Desk, whatsapp_of
 
 NOUR = WaUser("201001234567", "Nour")  # an Egyptian number: Arabic is offered first
-
-
-@pytest.fixture
-async def graph() -> AsyncIterator[EmulatedGraphAPI]:
-    async with EmulatedGraphAPI() as emulation:
-        yield emulation
-
-
-@dataclass
-class Desk:
-    url: str
-    graph: EmulatedGraphAPI
-
-    async def reads(self, user: WaUser, *fragments: str) -> OutgoingMessage:
-        """The bot's next message to `user` that has every fragment (those before it read)."""
-        while True:
-            message = await self.graph.next_message(user)
-            if all(fragment in (message.text or "") for fragment in fragments):
-                return message
-
-    def taps(self, user: WaUser, message: OutgoingMessage, title: str) -> None:
-        [button_id] = [i for i, shown in message.buttons if title in shown]
-        if message.interactive == "list":
-            self.graph.push_list_reply(user, message, button_id)
-        else:
-            self.graph.push_button_reply(user, message, button_id)
-
-
-def whatsapp_of(graph: EmulatedGraphAPI) -> WhatsAppSettings:
-    return WhatsAppSettings(
-        phone_id=graph.phone_id,
-        token=graph.token,
-        app_secret=graph.app_secret,
-        verify_token="verify-me",
-        api_url=graph.base_url,
-    )
-
-
-@pytest.fixture
-async def desk(
-    telegram: EmulatedBotAPI, graph: EmulatedGraphAPI, settings: Settings
-) -> AsyncIterator[Desk]:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    changed = replace(
-        settings,
-        webhook_secret="s3cret",
-        public_url=url,
-        whatsapp=whatsapp_of(graph),
-        **DESK_SETTINGS,
-    )
-    async with uvicorn_serving(build_server(changed), port):
-        graph.webhook_url = f"{url}/whatsapp"
-        yield Desk(url, graph)
 
 
 def ar(message: str) -> str:
@@ -265,5 +210,5 @@ async def test_a_whatsapp_resident_and_a_telegram_volunteer_write_to_each_other(
         # Her message, passed on by its words, is answered like any other: by replying to it.
         vera.says("See you then", reply_to=words)
         await desk.reads(rosa, "See you then")
-        graph.push_voice(rosa)  # not passed across platforms yet: she is told
+        graph.push_location(rosa, 45.46, 9.19)  # nothing a volunteer could be given: she is told
         await desk.reads(rosa, "We could not pass your message on right now")

@@ -6,7 +6,7 @@ import pytest
 
 from bot.outgoing import Attachment, Button, Reply, split_text
 from bot.residents.phones import language_of_number
-from handlers.whatsapp.render import MAX_BODY, draw
+from handlers.whatsapp.render import MAX_BODY, draw, offered
 
 
 def choices(*labels: str) -> tuple[tuple[Button, ...], ...]:
@@ -86,3 +86,16 @@ def test_split_text_keeps_the_order_of_long_lines() -> None:
 )
 def test_a_number_hints_at_the_language_of_its_country(number: str, language: str | None) -> None:
     assert language_of_number(number) == language
+
+
+def test_more_choices_than_a_list_holds_are_numbered_for_typing() -> None:
+    languages = [f"Language {n}" for n in range(1, 15)]
+    reply = Reply("Which language?", (tuple(Button(label, label) for label in languages),))
+    [message] = draw(reply)
+    assert message.kind == "text"
+    assert message.text.endswith("13. Language 13\n14. Language 14")
+    assert offered(reply)[13] == "Language 14"
+    # Choices one to a row beside Back and Cancel: the list has the choices, as typed numbers.
+    labels = [f"{n}. Municipio {n}" for n in range(1, 11)]
+    rows = (*choices(*labels), (Button("« Back", "back"), Button("✕ Cancel", "cancel")))
+    assert offered(Reply("Where do you live?", rows)) == [f"d{n}" for n in range(10)]

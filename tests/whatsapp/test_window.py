@@ -10,75 +10,22 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from sqlmodel import col, select
 
 from bot.app import build_server
 from bot.config import Settings
 from db.models import CaseEvent, Outbox, OutboxKind, OutboxStatus, Resident
 from handlers.emulation.telegram import EmulatedBotAPI
-from handlers.emulation.whatsapp import EmulatedGraphAPI, WaUser
+from handlers.emulation.whatsapp import EmulatedGraphAPI
 from tests import factories
 from tests.clock import Clock
-from tests.stories import DESK_SETTINGS, HOUSING_GROUP
 from tests.transcript import Person
 from tests.web.serving import free_port, uvicorn_serving
-from tests.whatsapp.test_intake import whatsapp_of
-
-ROSA = WaUser("447700900123", "Rosa")  # reads English
-
-TEMPLATES = {  # purpose: (name, parameters, body, quick replies)
-    "reminder": ("rsvp_reminder", 2, "Reminder: {{1}}, {{2}}. Are you coming?", ("Yes", "No")),
-    "broadcast": ("desk_notice", 1, "Notice from the help desk: {{1}} Reply here.", ()),
-    "volunteer_wrote": (
-        "volunteer_wrote",
-        1,
-        "A volunteer wrote to you about request {{1}}.",
-        ("Read the message",),
-    ),
-}
-
-
-@dataclass
-class Desk:
-    graph: EmulatedGraphAPI
-    clock: Clock
-
-
-@pytest.fixture
-async def desk(telegram: EmulatedBotAPI, settings: Settings, sessions: Any) -> AsyncIterator[Desk]:
-    """Rosa wrote two days ago; her housing request waits in its queue."""
-    clock = Clock("2026-12-07T10:00")
-    async with EmulatedGraphAPI(clock=lambda: clock().timestamp()) as graph:
-        for name, parameters, body, replies in TEMPLATES.values():
-            graph.register_template(name, "en", parameters, body=body, quick_replies=replies)
-        graph.add_user(ROSA)
-        whatsapp = replace(
-            whatsapp_of(graph),
-            templates={purpose: {"en": names[0]} for purpose, names in TEMPLATES.items()},
-        )
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        graph.webhook_url = f"{url}/whatsapp"
-        changed = replace(
-            settings, webhook_secret="s3cret", public_url=url, whatsapp=whatsapp, **DESK_SETTINGS
-        )
-        async with sessions() as session, session.begin():
-            rosa = await factories.resident(session, ROSA.user_id, channel="whatsapp")
-            rosa.last_inbound_at = clock() - timedelta(days=2)
-            await factories.housing_case(session, changed, rosa)
-        async with uvicorn_serving(build_server(changed, clock), port):
-            yield Desk(graph, clock)
-
-
-async def claims(telegram: EmulatedBotAPI, vera: Person) -> None:
-    card = await telegram.next_message(HOUSING_GROUP)
-    await vera.taps("Claim", on=card)
-    await vera.hears("You took request SP-00001")
+from tests.whatsapp.conftest import ROSA, TEMPLATES, RosasDesk, claims, whatsapp_of
 
 
 async def outbox(sessions: Any) -> list[Outbox]:
@@ -95,9 +42,9 @@ async def eventually(check: Any) -> None:
 
 
 async def test_a_closed_window_gets_templates_and_a_volunteers_words_wait_for_the_resident(
-    desk: Desk, telegram: EmulatedBotAPI, sessions: Any
+    rosas_desk: RosasDesk, telegram: EmulatedBotAPI, sessions: Any
 ) -> None:
-    graph, vera = desk.graph, Person(telegram, 6501, "en")
+    graph, vera = rosas_desk.graph, Person(telegram, 6501, "en")
     await claims(telegram, vera)
     taken = await graph.next_message(ROSA)
     assert taken.type == "template" and taken.status != "failed"
@@ -163,15 +110,8 @@ async def news_for_rosa(
         async with sessions() as session, session.begin():
             rosa = await factories.resident(session, ROSA.user_id, channel="whatsapp")
             rosa.last_inbound_at = clock() - wrote_ago
-            assert rosa.id is not None
-            session.add(
-                Outbox(
-                    key="news:1",
-                    resident_id=rosa.id,
-                    kind=OutboxKind.NEWS,
-                    payload={"text": "The food hub opens at 9\ntomorrow."},
-                    created_at=clock(),
-                )
+            await factories.queued_news(
+                session, rosa, "The food hub opens at 9\ntomorrow.", clock()
             )
         port = free_port()
         graph.webhook_url = f"http://127.0.0.1:{port}/whatsapp"

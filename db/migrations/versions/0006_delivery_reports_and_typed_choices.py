@@ -1,4 +1,5 @@
-"""Delivery reports that arrive before their outbox row knows the message's id
+"""Delivery reports that arrive before their outbox row knows the message's id; the choices
+last offered to a resident, for typed numbers
 
 Revision ID: 0006
 Revises: 0005
@@ -32,9 +33,13 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_deliveryreport_received_at"), ["received_at"], unique=False
         )
+    with op.batch_alter_table("resident", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("choices", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("resident", schema=None) as batch_op:
+        batch_op.drop_column("choices")
     with op.batch_alter_table("deliveryreport", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_deliveryreport_received_at"))
         batch_op.drop_index(batch_op.f("ix_deliveryreport_reference"))
