@@ -91,6 +91,7 @@ class Inbox:
     async def _handle(self, row: Inbound) -> None:
         answer = row.answer or []
         if row.status == InboundStatus.RECEIVED:
+            await self._typing(row.message_key)
             answer = await self._apply(row)
         await self._send(row.sender, answer)
         await inbound.answered(self.desk.sessions, row)
@@ -123,6 +124,14 @@ class Inbox:
             await inbound.applied(convo.session, row, answer)
         self.after(response)
         return answer
+
+    async def _typing(self, message_id: str) -> None:
+        """Their message shows as read, and "typing…" until the answer comes: nothing more is
+        tried if WhatsApp does not take it."""
+        try:
+            await self.client.indicate_typing(message_id)
+        except (WhatsAppError, httpx.HTTPError) as error:
+            log.info("a message could not be marked read: %s", type(error).__name__)
 
     async def _send(self, to: str, answer: list[Any]) -> None:
         choose = next((item["choose"] for item in answer if "choose" in item), CHOOSE)
@@ -202,7 +211,7 @@ def _answer(response: Response, message: dict[str, Any]) -> list[dict[str, Any]]
         replies.append(Reply(response.notice))
     answer: list[dict[str, Any]] = [{"reply": _stored(reply)} for reply in replies]
     if response.relay_for_case is not None:
-        text = (message.get("text") or {}).get("body") if message.get("type") == "text" else None
+        text = _words_of(message)
         media = _media_of(message)
         if media is not None:
             text = media.pop("caption", None)
@@ -216,6 +225,25 @@ def _answer(response: Response, message: dict[str, Any]) -> list[dict[str, Any]]
             }
         )
     return answer
+
+
+def _words_of(message: dict[str, Any]) -> str | None:
+    """What a resident's message says, for their volunteer: its text, or where a shared place
+    is (with a link to the map)."""
+    kind = message.get("type")
+    if kind == "text":
+        body = (message.get("text") or {}).get("body")
+        return str(body) if body else None
+    place = message.get("location")
+    if kind == "location" and isinstance(place, dict):
+        try:
+            lat, lon = float(place["latitude"]), float(place["longitude"])
+        except (KeyError, TypeError, ValueError):
+            return None
+        named = ", ".join(str(place[key]) for key in ("name", "address") if place.get(key))
+        link = f"https://www.openstreetmap.org/?mlat={lat:.6f}&mlon={lon:.6f}#map=17/{lat:.6f}/{lon:.6f}"
+        return "\n".join(line for line in (f"📍 {named}" if named else "📍", link) if line)
+    return None
 
 
 _MEDIA_KINDS = {

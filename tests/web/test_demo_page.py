@@ -198,8 +198,8 @@ async def test_a_whatsapp_resident_from_egypt_starts_an_intake_with_buttons_and_
     # What she picked is her answer in the chat, right to left as her questions are.
     answer = await sees(salma, "6.")
     assert await direction(answer) == "rtl" and await direction(question) == "rtl"
-    # Ticks: hers reached the help desk; she has the chat open, so the bot's are read.
-    await expect(answer.get_by_role("img", name=it("Delivered"))).to_be_visible()
+    # Ticks: the help desk read hers; she has the chat open, so the bot's are read too.
+    await expect(answer.get_by_role("img", name=it("Read"))).to_be_visible()
     await expect(question.get_by_role("img", name=it("Read"))).to_be_visible()
 
 

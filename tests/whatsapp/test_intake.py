@@ -210,5 +210,5 @@ async def test_a_whatsapp_resident_and_a_telegram_volunteer_write_to_each_other(
         # Her message, passed on by its words, is answered like any other: by replying to it.
         vera.says("See you then", reply_to=words)
         await desk.reads(rosa, "See you then")
-        graph.push_location(rosa, 45.46, 9.19)  # nothing a volunteer could be given: she is told
+        graph.push_sticker(rosa)  # nothing a volunteer could be given: she is told
         await desk.reads(rosa, "We could not pass your message on right now")

@@ -38,6 +38,12 @@ async def test_photos_documents_and_voice_notes_cross_both_ways(
     assert photo.caption == "The eviction notice"
     await graph.next_message(ROSA)
 
+    graph.push_location(ROSA, 45.4642, 9.19, name="Via Padova 21")  # where she lives
+    await vera.hears(WRITES)
+    place = await vera.hears("📍 Via Padova 21")
+    assert "openstreetmap.org/?mlat=45.464200&mlon=9.190000" in (place.text or "")
+    await graph.next_message(ROSA)
+
     # Vera answers the voice note with hers, and sends a form to fill in.
     telegram.push_voice(vera.user, reply_to=voice, data=b"OggS\x00\x02vera")
     await vera.hears("✓ Sent to the resident of SP-00001.")
