@@ -18,7 +18,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from bot import i18n
 from bot.activities import organising
 from bot.cases import queues
-from bot.channel import Channel
+from bot.channel import NOBODY, NOT_RUNNING, Channel
 from bot.clock import Clock, now
 from bot.config import Settings, WhatsAppSettings
 from bot.demo import seed
@@ -42,7 +42,7 @@ from handlers.telegram.membership import Membership
 from handlers.telegram.ordering import PerChatOrder
 from handlers.telegram.request import AiohttpRequest
 from handlers.web.demo import Persona, World, demo_routes
-from handlers.web.server import web_app
+from handlers.web.server import service_app, web_app
 from handlers.whatsapp import WhatsApp
 
 log = logging.getLogger(__name__)
@@ -117,7 +117,9 @@ def build_application(
         clock=clock,
     )
     if whatsapp is not None:
-        whatsapp.attach(wiring.desk, lambda response: _after_whatsapp(application, response))
+        whatsapp.attach(
+            wiring.desk, lambda response: _after_whatsapp(wiring, response, application)
+        )
         wiring.whatsapp = whatsapp
     group.register(application)
     volunteer.register(application)
@@ -130,18 +132,50 @@ def build_application(
 def build_server(
     settings: Settings, clock: Clock = now, channels: Mapping[str, Channel] | None = None
 ) -> Starlette:
-    """`helpdesk serve`'s ASGI app: the same application, fed by webhooks instead of polling."""
+    """`helpdesk serve`'s ASGI app: the same application, fed by webhooks instead of polling;
+    with a WhatsApp number and no Telegram bot, WhatsApp's alone (see `_whatsapp_only`)."""
+    if settings.token is None and settings.whatsapp is not None:
+        return _whatsapp_only(settings, settings.whatsapp, clock)
     application = build_application(settings, clock, channels)
     wiring: Wiring = application.bot_data
     more = wiring.whatsapp.routes() if wiring.whatsapp is not None else []
     return web_app(application, settings.require_webhook_secret(), settings.public_url, more=more)
 
 
-def _after_whatsapp(application: Application, response: Response) -> None:  # type: ignore[type-arg]
+def _whatsapp_only(settings: Settings, number: WhatsAppSettings, clock: Clock) -> Starlette:
+    """serve with a WhatsApp number and no Telegram bot: residents write, sign up and get their
+    reminders on WhatsApp; their requests wait in the queues, unseen, since volunteers and
+    organisers are on Telegram (no cards, no nudges, nothing passed to a volunteer)."""
+    whatsapp = WhatsApp(number, settings.default_language)
+    engine = create_engine(settings.database_url)
+    wiring = Wiring()
+    channels: dict[str, Channel] = {"whatsapp": whatsapp.channel}
+    wiring.desk = Desk(
+        settings, engine, session_factory(engine), channels, NOT_RUNNING, NOBODY, clock=clock
+    )
+    whatsapp.attach(wiring.desk, lambda response: _after_whatsapp(wiring, response))
+    wiring.whatsapp = whatsapp
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            await _start(wiring, None)
+            yield
+        finally:
+            await _stop(wiring)
+            await engine.dispose()
+
+    return service_app(wiring.desk, whatsapp.routes(), lifespan)
+
+
+def _after_whatsapp(
+    wiring: Wiring,
+    response: Response,
+    application: Application | None = None,  # type: ignore[type-arg]
+) -> None:
     """What a WhatsApp resident's message sets going beyond their answer: the card of a request
-    in its queue's group (Telegram), the outbox's news to others."""
-    wiring: Wiring = application.bot_data
-    if response.cards_waiting:
+    in its queue's group (on Telegram, where it runs), the outbox's news to others."""
+    if response.cards_waiting and application is not None:
         application.create_task(
             group.post_pending_cards(application.bot, wiring.desk), name="post cards"
         )
@@ -243,17 +277,28 @@ async def _emulating(*emulations: AbstractAsyncContextManager[object]) -> AsyncI
 
 
 async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
-    wiring: Wiring = application.bot_data
+    await _start(application.bot_data, application.bot)
+    await _publish_commands(application, application.bot_data.desk.settings)
+
+
+async def _start(wiring: Wiring, telegram: Bot | None) -> None:
+    """Start what runs in the background: the outbox, reminders, nudges and cards (these two
+    need Telegram: without it, requests wait in their queues), WhatsApp's inbox."""
     desk = wiring.desk
     await forget_old_updates(desk.sessions)
     async with desk.sessions() as session, session.begin():
         await queues.sync_from_config(session, desk.settings, desk.clock())
-    await group.post_pending_cards(application.bot, desk)
     scheduler = AsyncIOScheduler(timezone=desk.settings.timezone)
-    nudging.schedule_nudges(scheduler, application.bot, desk)
-    bulk = await bulk_bot(desk.settings)
-    # The outbox sends in bulk with its own bot (see bulk_bot); other channels pace themselves.
-    sender = OutboxSender({**desk.channels, "telegram": TelegramChannel(bulk)}, desk)
+    channels = dict(desk.channels)
+    bulk = None
+    if telegram is not None:
+        await group.post_pending_cards(telegram, desk)
+        nudging.schedule_nudges(scheduler, telegram, desk)
+        bulk = await bulk_bot(desk.settings)
+        # The outbox sends in bulk with its own bot (see bulk_bot); other channels pace
+        # themselves.
+        channels["telegram"] = TelegramChannel(bulk)
+    sender = OutboxSender(channels, desk)
     reminders = Reminders(scheduler, desk, sender)
     scheduler.start()
     sender.start()
@@ -266,7 +311,6 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
         reminders,
         bulk,
     )
-    await _publish_commands(application, desk.settings)
 
 
 async def bulk_bot(settings: Settings) -> Bot:
@@ -284,8 +328,11 @@ async def bulk_bot(settings: Settings) -> Bot:
 
 
 async def _post_stop(application: Application) -> None:  # type: ignore[type-arg]
+    await _stop(application.bot_data)
+
+
+async def _stop(wiring: Wiring) -> None:
     """Stop the clocks, and let the messages on their way arrive and be marked as sent."""
-    wiring: Wiring = application.bot_data
     scheduler, sender, bulk = wiring.scheduler, wiring.outbox, wiring.bulk_bot
     wiring.scheduler, wiring.outbox, wiring.reminders, wiring.bulk_bot = None, None, None, None
     if scheduler is not None:

@@ -160,3 +160,13 @@ class NotRunning:
 
 
 NOT_RUNNING = NotRunning()
+
+
+class NoGroups:
+    """The roster of a deployment without Telegram: nobody belongs to any group."""
+
+    async def belongs(self, chat_id: int, user_id: int) -> bool:
+        return False
+
+
+NOBODY = NoGroups()

@@ -126,20 +126,32 @@ def run(settings: Settings) -> int:
     return 0
 
 
+WHATSAPP_ONLY = (
+    "helpdesk serve: TELEGRAM_BOT_TOKEN is not set, so only WhatsApp runs. Residents can write, "
+    "ask for help, sign up and get their reminders there, but volunteers and organisers work "
+    "on Telegram: new requests wait in their queues, unseen, until you set TELEGRAM_BOT_TOKEN "
+    "and TELEGRAM_WEBHOOK_SECRET and start serve again (README: Go live on Telegram)."
+)
+
+
 def serve(settings: Settings, host: str, port: int) -> int:
     """The ASGI server until interrupted: Telegram's webhook, /healthz and /metrics."""
     import uvicorn
 
     from bot.app import build_server
 
-    settings.require_token()
-    settings.require_webhook_secret()
+    telegram = settings.whatsapp is None or settings.token is not None
+    if telegram:
+        settings.require_token()
+        settings.require_webhook_secret()
+    else:
+        print(WHATSAPP_ONLY, file=sys.stderr)
     _prepare(settings)
     app = build_server(settings)
-    whatsapp = ", /whatsapp" if settings.whatsapp is not None else ""
+    webhooks = ["/telegram"] * telegram + ["/whatsapp"] * (settings.whatsapp is not None)
     print(
         f"helpdesk serve: listening on http://{host}:{port} "
-        f"(POST /telegram{whatsapp}, /healthz, /metrics)"
+        f"(POST {', '.join(webhooks)}, /healthz, /metrics)"
     )
     _tune_garbage_collector()
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
@@ -206,12 +218,14 @@ def _check_port(host: str, port: int) -> None:
 
 
 def _prepare(settings: Settings) -> None:
-    """Bring SQLite up to date (PostgreSQL must be already), and check the token with Telegram."""
+    """Bring SQLite up to date (PostgreSQL must be already), and check the token with Telegram
+    (where there is one: serve may run WhatsApp alone)."""
     if settings.database_url.startswith("sqlite"):
         asyncio.run(migrate.upgrade(settings.database_url))
     else:
         asyncio.run(migrate.ensure_current(settings.database_url))
-    asyncio.run(_check_bot_api(settings))
+    if settings.token is not None:
+        asyncio.run(_check_bot_api(settings))
 
 
 async def _check_bot_api(settings: Settings) -> None:

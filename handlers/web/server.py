@@ -1,4 +1,5 @@
-"""`helpdesk serve`: one ASGI app with Telegram's webhook, /healthz and /metrics.
+"""`helpdesk serve`: one ASGI app with Telegram's webhook (and WhatsApp's, see
+handlers.whatsapp), /healthz and /metrics.
 
 Each webhook call is answered only once its update's effects are committed: a crash before
 that leaves Telegram without its 200, and Telegram delivers the update again. One delivered
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import hmac
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -21,6 +22,7 @@ from starlette.routing import BaseRoute, Route
 from telegram import Update
 from telegram.ext import Application
 
+from bot.desk import Desk
 from bot.outbox import store as outbox
 from db.session import database_answers
 from handlers.telegram.context import ALLOWED_UPDATES, Wiring
@@ -61,20 +63,6 @@ def web_app(
         await application.update_processor.process_update(update, processing)
         return PlainTextResponse("ok")
 
-    async def healthz(request: Request) -> Response:
-        if await database_answers(wiring.desk.engine):
-            return JSONResponse({"status": "ok", "database": "ok"})
-        return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
-
-    async def metrics(request: Request) -> Response:
-        desk = wiring.desk
-        try:
-            async with desk.sessions() as session:
-                desk.metrics.outbox_depth.set(await outbox.count_queued(session))
-        except Exception as error:  # the database is away: the other figures still help
-            log.warning("outbox depth unknown: %s", type(error).__name__)
-        return Response(desk.metrics.text(), media_type=CONTENT_TYPE_LATEST)
-
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with around or nullcontext(), _running(application):
@@ -87,13 +75,35 @@ def web_app(
                 log.info("PUBLIC_URL is not set: register the webhook at Telegram yourself")
             yield
 
-    routes = [
-        Route("/telegram", telegram_webhook, methods=["POST"]),
+    routes = [Route("/telegram", telegram_webhook, methods=["POST"]), *more]
+    return service_app(wiring.desk, routes, lifespan)
+
+
+def service_app(
+    desk: Desk,
+    routes: Sequence[BaseRoute],
+    lifespan: Callable[[Starlette], AbstractAsyncContextManager[None]],
+) -> Starlette:
+    """The app with these routes, /healthz and /metrics, started and stopped by `lifespan`."""
+
+    async def healthz(request: Request) -> Response:
+        if await database_answers(desk.engine):
+            return JSONResponse({"status": "ok", "database": "ok"})
+        return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
+
+    async def metrics(request: Request) -> Response:
+        try:
+            async with desk.sessions() as session:
+                desk.metrics.outbox_depth.set(await outbox.count_queued(session))
+        except Exception as error:  # the database is away: the other figures still help
+            log.warning("outbox depth unknown: %s", type(error).__name__)
+        return Response(desk.metrics.text(), media_type=CONTENT_TYPE_LATEST)
+
+    ours = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
-        *more,
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(routes=[*routes, *ours], lifespan=lifespan)
 
 
 @asynccontextmanager

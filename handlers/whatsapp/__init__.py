@@ -40,7 +40,11 @@ class WhatsApp:
         assert self.inbox is not None, "attach the desk first"
         inbox = self.inbox
         return whatsapp_routes(
-            inbox.desk, self.settings, inbox.wake, lambda: inbox.after(Response(outbox_news=True))
+            inbox.desk,
+            self.settings,
+            inbox.wake,
+            lambda: inbox.after(Response(outbox_news=True)),
+            inbox.answered,
         )
 
     async def start(self) -> None:

@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "whatsapp"
 RETRIES = 5
+ANSWERS_KNOWN = 2_000  # the answers whose statuses are known not to concern the outbox
 
 
 class Inbox:
@@ -53,7 +54,19 @@ class Inbox:
         self.client = client
         self.after = after
         self._draining: dict[str, asyncio.Task[None]] = {}
+        # WhatsApp's ids of the latest answers, oldest first: their statuses concern no outbox
+        # row (a dict, as an ordered set).
+        self._answers: dict[str, None] = {}
         self._asked: defaultdict[str, int] = defaultdict(int)
+
+    def _remember(self, message_id: str) -> None:
+        self._answers[message_id] = None
+        if len(self._answers) > ANSWERS_KNOWN:
+            del self._answers[next(iter(self._answers))]
+
+    def answered(self, message_id: str) -> bool:
+        """Whether WhatsApp's id names one of the latest answers (not an outbox message)."""
+        return message_id in self._answers
 
     async def start(self) -> None:
         """Take up what the last run left."""
@@ -91,8 +104,12 @@ class Inbox:
     async def _handle(self, row: Inbound) -> None:
         answer = row.answer or []
         if row.status == InboundStatus.RECEIVED:
-            await self._typing(row.message_key)
-            answer = await self._apply(row)
+            # Shown while the message is applied, and before the answer (which ends it).
+            typing = asyncio.create_task(self._typing(row.message_key))
+            try:
+                answer = await self._apply(row)
+            finally:
+                await typing
         await self._send(row.sender, answer)
         await inbound.answered(self.desk.sessions, row)
 
@@ -172,7 +189,7 @@ class Inbox:
     async def _send_one(self, to: str, outgoing: render.Outgoing, choose: str) -> None:
         for attempt in range(RETRIES):
             try:
-                await render.send(self.client, to, outgoing, choose)
+                self._remember(await render.send(self.client, to, outgoing, choose))
                 return
             except WhatsAppError as error:
                 if error.code not in TRY_AGAIN:  # the number's or one person's rate, Meta's trouble

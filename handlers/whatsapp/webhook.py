@@ -48,9 +48,11 @@ def whatsapp_routes(
     settings: WhatsAppSettings,
     stored: Callable[[str], None],
     requeued: Callable[[], None] = lambda: None,
+    answered: Callable[[str], bool] = lambda message_id: False,
 ) -> list[Route]:
     """The two routes; `stored(sender)` is told of each resident with a new message, and
-    `requeued()` of outbox messages to send again (as templates)."""
+    `requeued()` of outbox messages to send again (as templates); `answered(message_id)` says
+    which messages were answers, whose statuses concern no outbox row."""
 
     async def handshake(request: Request) -> Response:
         query = request.query_params
@@ -86,6 +88,8 @@ def whatsapp_routes(
         async with desk.sessions() as session, session.begin():
             await inbound.store(session, CHANNEL, messages, moment)
             for message_id, status, errors in statuses:
+                if answered(message_id):
+                    continue
                 outcome = await outbox.report(session, message_id, status, _problem(errors), moment)
                 reported.append((message_id, outcome))
         kept = [message_id for message_id, outcome in reported if outcome is Reported.KEPT]
