@@ -95,6 +95,9 @@ class Copy:
 
 class Channel(Protocol):
     per_second: float  # the pace the platform allows for bulk sending, all chats together
+    # How many messages one person may get in a row, and in how many seconds, before the
+    # platform refuses more (WhatsApp's pair rate limit); None: no such limit to keep to.
+    per_person: tuple[int, float] | None
     # How long after a person last wrote the help desk may write to them freely; after it, only
     # templates (WhatsApp: 24 hours). None: always.
     window: timedelta | None
@@ -147,6 +150,7 @@ class NotRunning:
     nothing, and says so."""
 
     per_second = 1.0
+    per_person: tuple[int, float] | None = None
     window: timedelta | None = None
 
     async def deliver(self, user_id: str, reply: Reply) -> Delivery:

@@ -66,6 +66,7 @@ class RecordingChannel:
     outcome: Outcome = Outcome.DELIVERED
     per_second: float = 80.0
     window: timedelta | None = None  # e.g. WhatsApp's 24 hours
+    per_person: tuple[int, float] | None = None  # e.g. WhatsApp's pair rate limit
     # The purposes it has an approved template for (when it has a window).
     templates: tuple[str, ...] = ("reminder", "broadcast", "volunteer_wrote")
     sent: list[tuple[str, str]] = field(default_factory=list)  # (user id, text)

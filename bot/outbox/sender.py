@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +33,7 @@ RETRIES = 3  # tries of one message that the platform answers with "too many req
 IDLE_CHECK = 60.0  # seconds: how often the outbox is looked at when nobody says it has news
 # Seconds before a message left queued (the network, one person's rate limit) is tried again.
 RETRY_SOON = 6.0
+PERSON_MEMORY = 60.0  # seconds: longer than any platform's window for its limit per person
 
 
 class Pacer:
@@ -68,6 +70,8 @@ class OutboxSender:
         self.pacers = {name: Pacer(channel.per_second) for name, channel in channels.items()}
         self._news = asyncio.Event()
         self._left = False  # a message was left queued, to try again soon
+        # When each person last got a message, for channels with a limit per person.
+        self._recent: dict[tuple[str, str], deque[float]] = {}
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._in_flight = asyncio.Semaphore(IN_FLIGHT)
@@ -108,6 +112,8 @@ class OutboxSender:
 
     async def _drain(self) -> int:
         last_id, handed = 0, 0
+        forgotten = time.monotonic() - PERSON_MEMORY
+        self._recent = {who: sent for who, sent in self._recent.items() if sent[-1] > forgotten}
         pending: set[asyncio.Task[None]] = set()
         try:
             while not self._stopping:
@@ -125,6 +131,9 @@ class OutboxSender:
                     # language (which loads the locale's data) does not push the next ones
                     # closer together than the pace allows.
                     reply = self._render(item, activities)
+                    if reply is not None and not self._room_for(item):
+                        self._left = True  # one person's limit: theirs waits, nobody else's
+                        continue
                     await self._in_flight.acquire()
                     if reply is not None:  # a message that will not be sent takes no turn
                         await self.pacers[item.channel].wait()
@@ -136,6 +145,22 @@ class OutboxSender:
             if pending:
                 await asyncio.gather(*pending)
         return handed
+
+    def _room_for(self, item: outbox.Queued) -> bool:
+        """Whether the person may get one more message now, within their channel's limit for
+        one person; if so, it counts against it."""
+        limit = self.channels[item.channel].per_person
+        if limit is None:
+            return True
+        burst, seconds = limit
+        moment = time.monotonic()
+        recent = self._recent.setdefault((item.channel, item.user_id), deque())
+        while recent and moment - recent[0] >= seconds:
+            recent.popleft()
+        if len(recent) >= burst:
+            return False
+        recent.append(moment)
+        return True
 
     def _render(self, item: outbox.Queued, activities: _Activities) -> Reply | None:
         """What to send; None when the message no longer applies or is no longer wanted."""

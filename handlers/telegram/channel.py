@@ -25,6 +25,8 @@ class TelegramChannel:
     """Delivers to Telegram users (residents, volunteers, organisers) and to groups."""
 
     window: timedelta | None = None  # a bot may write to anyone who has not blocked it
+    # Telegram's own per-chat limit (about one a second) is kept by waiting out its 429s.
+    per_person: tuple[int, float] | None = None
 
     def __init__(self, bot: Bot, per_second: float = PER_SECOND) -> None:
         self.bot = bot

@@ -37,6 +37,9 @@ MARGIN = 0.96
 # WhatsApp's customer service window is 24 hours from the person's last message; the help desk
 # stops writing freely a little before, so that a message on its way does not arrive after it.
 WINDOW = timedelta(hours=24) - timedelta(minutes=5)
+# One person gets about one message every 6 seconds, in short bursts (the pair rate limit,
+# whose burst Meta does not publish): the outbox keeps under it.
+PER_PERSON = (5, 6.0)
 # A template's filled body is at most 1,024 characters; the templates' own words take some.
 VALUE_LIMIT = 700
 # Meta's template language codes, where they are not the help desk's language codes.
@@ -48,6 +51,7 @@ class WhatsAppChannel:
     outside a resident's window, with the templates the deployment had approved."""
 
     window: timedelta | None = WINDOW
+    per_person: tuple[int, float] | None = PER_PERSON
 
     def __init__(self, client: WhatsApp, settings: WhatsAppSettings, default_language: str) -> None:
         self.client = client
