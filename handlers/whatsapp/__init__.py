@@ -34,7 +34,7 @@ class WhatsApp:
         self.channel = WhatsAppChannel(client, self.settings, self.default_language)
 
     def attach(self, desk: Desk, after: Callable[[Response], None]) -> None:
-        self.inbox = Inbox(desk, self.channel.client, after)
+        self.inbox = Inbox(desk, self.channel.client, after, self.channel.throughput)
 
     def routes(self) -> list[Route]:
         assert self.inbox is not None, "attach the desk first"

@@ -25,6 +25,7 @@ from handlers.whatsapp.codes import (
     WINDOW_CLOSED,
 )
 from handlers.whatsapp.render import CHOOSE
+from handlers.whatsapp.throughput import Throughput
 
 log = logging.getLogger(__name__)
 
@@ -53,16 +54,25 @@ class WhatsAppChannel:
     window: timedelta | None = WINDOW
     per_person: tuple[int, float] | None = PER_PERSON
 
-    def __init__(self, client: WhatsApp, settings: WhatsAppSettings, default_language: str) -> None:
+    def __init__(
+        self,
+        client: WhatsApp,
+        settings: WhatsAppSettings,
+        default_language: str,
+        throughput: Throughput | None = None,
+    ) -> None:
         self.client = client
         self.per_second = settings.per_second * MARGIN
         self.settings = settings
         self.default_language = default_language
+        # Shared with the answers to residents (see throughput.py).
+        self.throughput = throughput or Throughput(self.per_second)
 
     async def deliver(self, user_id: str, reply: Reply) -> Delivery:
         async def sending() -> str:
             sent = ""
             for outgoing in render.draw(reply):
+                await self.throughput.turn(answer=False)
                 sent = await render.send(self.client, user_id, outgoing, i18n._(CHOOSE))
             return sent
 
@@ -89,6 +99,7 @@ class WhatsAppChannel:
         ]
 
         async def sending() -> str:
+            await self.throughput.turn(answer=False)
             sent = await self.client.send_template(user_id, name, code, params)
             return sent.id
 
@@ -109,7 +120,9 @@ class WhatsAppChannel:
             return await self.deliver(user_id, Reply(f"{header}\n\n{copy.text or '…'}"))
 
         async def both() -> str:
+            await self.throughput.turn(answer=False)
             await self.client.send_message(user_id, header)
+            await self.throughput.turn(answer=False)
             return await send_media(self.client, user_id, media, copy.text)
 
         return await self._attempt(both)

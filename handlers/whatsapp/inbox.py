@@ -35,6 +35,7 @@ from db.models import Inbound, InboundStatus
 from handlers.whatsapp import render
 from handlers.whatsapp.codes import TRY_AGAIN
 from handlers.whatsapp.render import CHOOSE
+from handlers.whatsapp.throughput import Throughput
 
 log = logging.getLogger(__name__)
 
@@ -48,11 +49,16 @@ class Inbox:
     queues' groups, news queued in the outbox): the composition root knows who does that."""
 
     def __init__(
-        self, desk: Desk, client: WhatsApp, after: Callable[[Response], None] = lambda _: None
+        self,
+        desk: Desk,
+        client: WhatsApp,
+        after: Callable[[Response], None] = lambda _: None,
+        throughput: Throughput | None = None,
     ) -> None:
         self.desk = desk
         self.client = client
         self.after = after
+        self.throughput = throughput  # the number's, shared with bulk sending: answers first
         self._draining: dict[str, asyncio.Task[None]] = {}
         # WhatsApp's ids of the latest answers, oldest first: their statuses concern no outbox
         # row (a dict, as an ordered set).
@@ -189,6 +195,8 @@ class Inbox:
     async def _send_one(self, to: str, outgoing: render.Outgoing, choose: str) -> None:
         for attempt in range(RETRIES):
             try:
+                if self.throughput is not None:
+                    await self.throughput.turn(answer=True)
                 self._remember(await render.send(self.client, to, outgoing, choose))
                 return
             except WhatsAppError as error:
