@@ -24,7 +24,7 @@ from bot import i18n
 from bot.cases import volunteering
 from bot.channel import Copy, Media, MediaKind
 from bot.desk import Desk
-from bot.i18n import _
+from bot.i18n import N_, _
 from bot.outbox import store as outbox
 from bot.outgoing import Attachment, Button, Reply, Response
 from bot.residents import dialogue, inbound
@@ -41,6 +41,10 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "whatsapp"
 RETRIES = 5
+CANNOT_PASS = N_(
+    "This kind of message cannot reach your volunteer. Please write in words, or send a photo, "
+    "a document or a voice note."
+)
 ANSWERS_KNOWN = 2_000  # the answers whose statuses are known not to concern the outbox
 
 
@@ -234,12 +238,14 @@ def _answer(response: Response, message: dict[str, Any]) -> list[dict[str, Any]]
     replies += response.replies
     if not replies and response.notice:
         replies.append(Reply(response.notice))
+    text, media = _words_of(message), _media_of(message)
+    if media is not None:
+        text = media.pop("caption", None)
+    if response.relay_for_case is not None and text is None and media is None:
+        # A sticker, a reaction: nothing a volunteer could be given.
+        replies = [Reply(_(CANNOT_PASS))]
     answer: list[dict[str, Any]] = [{"reply": _stored(reply)} for reply in replies]
-    if response.relay_for_case is not None:
-        text = _words_of(message)
-        media = _media_of(message)
-        if media is not None:
-            text = media.pop("caption", None)
+    if response.relay_for_case is not None and (text is not None or media is not None):
         undelivered = _stored(response.undelivered) if response.undelivered else None
         answer.append(
             {

@@ -211,4 +211,4 @@ async def test_a_whatsapp_resident_and_a_telegram_volunteer_write_to_each_other(
         vera.says("See you then", reply_to=words)
         await desk.reads(rosa, "See you then")
         graph.push_sticker(rosa)  # nothing a volunteer could be given: she is told
-        await desk.reads(rosa, "We could not pass your message on right now")
+        await desk.reads(rosa, "This kind of message cannot reach your volunteer.")
