@@ -10,7 +10,7 @@ import socket
 import sys
 import tempfile
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 from bot import config
@@ -18,6 +18,7 @@ from bot.activities import schedule as activities
 from bot.activities.schedule import ActivityError
 from bot.config import ConfigError, Settings
 from bot.demo import seed
+from bot.reports import exports
 from db import migrate
 from db.models import Activity
 from db.session import create_engine, session_factory
@@ -47,6 +48,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     importing.add_argument("file", type=Path)
     activity_commands.add_parser("list", help="list the activities and when they next take place")
+    exporting = commands.add_parser("export", help="export requests or activities as CSV")
+    exporting.add_argument("what", choices=["cases", "activities"])
+    exporting.add_argument("--csv", type=Path, required=True, help="the file to write")
+    exporting.add_argument("--since", type=_date, help="from this day on (YYYY-MM-DD)")
+    exporting.add_argument(
+        "--with-names",
+        action="store_true",
+        help="activities: one row per person and date, with the names they signed up with",
+    )
     arguments = parser.parse_args(argv)
     _configure_logging()
     try:
@@ -57,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if arguments.command == "activities":
             return asyncio.run(activity_command(settings, arguments))
+        if arguments.command == "export":
+            return asyncio.run(export_command(settings, arguments))
         if arguments.command == "serve":
             return serve(settings, arguments.host, arguments.port)
         if arguments.command == "demo":
@@ -91,6 +103,35 @@ async def activity_command(settings: Settings, arguments: argparse.Namespace) ->
     finally:
         await engine.dispose()
     return 0
+
+
+async def export_command(settings: Settings, arguments: argparse.Namespace) -> int:
+    """`helpdesk export cases|activities --csv FILE [--since DATE] [--with-names]`."""
+    await migrate.ensure_current(settings.database_url)
+    zone = settings.timezone
+    since = datetime.combine(arguments.since, time(), zone) if arguments.since else None
+    engine = create_engine(settings.database_url)
+    try:
+        async with session_factory(engine)() as session:
+            if arguments.what == "cases":
+                table = await exports.cases_csv(session, zone, since)
+            else:
+                moment = datetime.now(UTC)
+                table = await exports.activities_csv(
+                    session, zone, moment, since, with_names=arguments.with_names
+                )
+    finally:
+        await engine.dispose()
+    arguments.csv.write_text(table, encoding="utf-8")
+    print(f"{arguments.csv}: {table.count(chr(10)) - 1} rows")
+    return 0
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
 def _describe(activity: Activity, settings: Settings) -> str:

@@ -111,6 +111,9 @@ class Case(SQLModel, table=True):
     kind: CaseKind = _choice(16)
     status: CaseStatus = _choice(16, default=CaseStatus.NEW)
     language: str = Field(max_length=8)
+    # The channel the resident asked on (telegram, whatsapp), kept for statistics once the
+    # resident is erased; None for requests opened before it was kept.
+    channel: str | None = Field(default=None, max_length=16)
     district: str | None = Field(default=None, max_length=16)
     urgency: str | None = Field(default=None, max_length=16)
     household_size: int | None = None

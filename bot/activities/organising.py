@@ -23,6 +23,7 @@ DATES_OFFERED = 5
 COMMANDS = (
     ("newactivity", N_("Create an activity")),
     ("activities", N_("Your activities: who comes, changes, cancellations")),
+    ("export", N_("All requests as a spreadsheet file, without names")),
 )
 
 

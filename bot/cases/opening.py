@@ -28,6 +28,7 @@ async def open_case(
         resident_id=resident.id,
         kind=intake.flow,
         language=resident.language or "",
+        channel=resident.channel,
         district=answers.get("district"),
         urgency=answers.get("urgency"),
         household_size=answers.get("household"),

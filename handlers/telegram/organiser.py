@@ -17,7 +17,8 @@ from bot.activities import organising
 from bot.activities.organising import Action
 from bot.desk import Desk
 from bot.i18n import _
-from bot.outgoing import Response
+from bot.outgoing import Reply, Response
+from bot.reports import exports
 from bot.residents import dialogue
 from handlers.telegram import resident
 from handlers.telegram.context import Context, Wiring, desk, sender_of, wake_outbox, wake_reminders
@@ -73,6 +74,24 @@ async def cancel(update: Update, context: Context) -> None:
         await resident.command(dialogue.cancel)(update, context)
 
 
+async def export(update: Update, context: Context) -> None:
+    """/export: every request as a CSV file, without names."""
+    services, user, chat = desk(context), update.effective_user, update.effective_chat
+    assert user is not None and chat is not None
+    with i18n.locale(services.settings.language_for(user.language_code)):
+        reply_with = await exports.cases_file(services)
+    await send_all(context.bot, chat.id, Response().say(reply_with))
+
+
+async def not_an_organiser(update: Update, context: Context) -> None:
+    """An organiser's command from anyone else: said politely, and nothing happens."""
+    services, user, chat = desk(context), update.effective_user, update.effective_chat
+    assert user is not None and chat is not None
+    with i18n.locale(services.settings.language_for(user.language_code)):
+        answer = Reply(_("Only the help desk's organisers can use this command."))
+    await send_all(context.bot, chat.id, Response().say(answer))
+
+
 async def on_message(update: Update, context: Context) -> None:
     """An answer for the activity being described; with none in progress, a resident's message."""
     message = update.effective_message
@@ -117,7 +136,10 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
         ("newactivity", new_activity),
         ("activities", activities),
         ("cancel", cancel),
+        ("export", export),
     ):
         application.add_handler(CommandHandler(name, callback, filters=mine))
+    strangers = PRIVATE & NEW_MESSAGE & ~organisers
+    application.add_handler(CommandHandler("export", not_an_organiser, filters=strangers))
     application.add_handler(MessageHandler(mine & ~filters.COMMAND, on_message))
     application.add_handler(CallbackQueryHandler(on_press, pattern=r"^o:"))

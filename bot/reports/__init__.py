@@ -1,0 +1,1 @@
+"""What the help desk reports to its organisers and their partners."""
