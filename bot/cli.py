@@ -16,6 +16,8 @@ from pathlib import Path
 from bot import config
 from bot.activities import schedule as activities
 from bot.activities.schedule import ActivityError
+from bot.broadcasts import notice as broadcasts
+from bot.broadcasts.notice import NoticeError
 from bot.config import ConfigError, Settings
 from bot.demo import seed
 from bot.reports import exports
@@ -48,6 +50,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     importing.add_argument("file", type=Path)
     activity_commands.add_parser("list", help="list the activities and when they next take place")
+    broadcasting = commands.add_parser(
+        "broadcast", help="queue a notice to residents, described in a TOML file"
+    )
+    broadcasting.add_argument("file", type=Path)
+    broadcasting.add_argument("--yes", action="store_true", help="queue it without asking")
     exporting = commands.add_parser("export", help="export requests or activities as CSV")
     exporting.add_argument("what", choices=["cases", "activities"])
     exporting.add_argument("--csv", type=Path, required=True, help="the file to write")
@@ -67,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if arguments.command == "activities":
             return asyncio.run(activity_command(settings, arguments))
+        if arguments.command == "broadcast":
+            return asyncio.run(broadcast_command(settings, arguments))
         if arguments.command == "export":
             return asyncio.run(export_command(settings, arguments))
         if arguments.command == "serve":
@@ -77,17 +86,14 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"helpdesk: {error}", file=sys.stderr)
         return 2
-    except (migrate.MigrationError, ActivityError) as error:
+    except (migrate.MigrationError, ActivityError, NoticeError) as error:
         print(f"helpdesk: {error}", file=sys.stderr)
         return 2
 
 
 async def activity_command(settings: Settings, arguments: argparse.Namespace) -> int:
     """`helpdesk activities import FILE` and `helpdesk activities list`."""
-    if settings.database_url.startswith("sqlite"):
-        await migrate.upgrade(settings.database_url)
-    else:
-        await migrate.ensure_current(settings.database_url)
+    await _up_to_date(settings)
     engine = create_engine(settings.database_url)
     try:
         async with session_factory(engine)() as session, session.begin():
@@ -105,9 +111,48 @@ async def activity_command(settings: Settings, arguments: argparse.Namespace) ->
     return 0
 
 
+async def broadcast_command(settings: Settings, arguments: argparse.Namespace) -> int:
+    """`helpdesk broadcast FILE [--yes]`: the audience and what each language group reads, a
+    question (unless --yes), then the broadcast queued for the running bot to send."""
+    notice = broadcasts.read_file(arguments.file, settings.languages, settings.default_language)
+    await _up_to_date(settings)
+    default = settings.default_language
+    engine = create_engine(settings.database_url)
+    try:
+        async with session_factory(engine)() as session:
+            seen = await broadcasts.preview(session, notice, default)
+            channels = ", ".join(f"{name} {count}" for name, count in seen.by_channel.items())
+            print(f"reaches {seen.total} residents ({channels or 'nobody'})")
+            for language, count in seen.by_language.items():
+                print(f"\n--- {count} reading {language}:\n{notice.text_for(language)}")
+            if seen.total == 0:
+                print("nobody is in this segment: nothing was queued")
+                return 1
+            question = f"\nqueue it for {seen.total}? [y/N] "
+            if not arguments.yes and await asyncio.to_thread(input, question) != "y":
+                print("nothing was queued")
+                return 1
+        async with session_factory(engine)() as session, session.begin():
+            sent = await broadcasts.queue(session, notice, default, datetime.now(UTC))
+    finally:
+        await engine.dispose()
+    print(
+        f"broadcast #{sent.id}: {sent.recipients} messages queued; the running bot "
+        "(helpdesk run or serve) sends them"
+    )
+    return 0
+
+
+async def _up_to_date(settings: Settings) -> None:
+    if settings.database_url.startswith("sqlite"):
+        await migrate.upgrade(settings.database_url)
+    else:
+        await migrate.ensure_current(settings.database_url)
+
+
 async def export_command(settings: Settings, arguments: argparse.Namespace) -> int:
     """`helpdesk export cases|activities --csv FILE [--since DATE] [--with-names]`."""
-    await migrate.ensure_current(settings.database_url)
+    await _up_to_date(settings)
     zone = settings.timezone
     since = datetime.combine(arguments.since, time(), zone) if arguments.since else None
     engine = create_engine(settings.database_url)

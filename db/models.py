@@ -263,6 +263,7 @@ class OutboxKind(StrEnum):
     OCCURRENCE_CANCELLED = "occurrence_cancelled"
     ACTIVITY_CHANGED = "activity_changed"  # its date or its place
     ACTIVITY_CANCELLED = "activity_cancelled"
+    BROADCAST = "broadcast"  # an organiser's notice (payload: broadcast, text in their language)
     # What could not reach a resident whose WhatsApp window had closed, kept until they write:
     RELAY = "relay"  # a volunteer's message (payload: case, header, text; emptied once read)
     NEWS = "news"  # news of their case, in their language (payload: text)
@@ -312,6 +313,20 @@ class DeliveryReport(SQLModel, table=True):
     status: str = Field(max_length=16)  # sent, delivered, read or failed
     problem: str | None = Field(default=None, max_length=24)  # why it failed (an Outcome)
     received_at: datetime = _timestamp(nullable=False, index=True)
+
+
+class Broadcast(SQLModel, table=True):
+    """A notice an organiser sent to a segment of residents: one outbox row per recipient,
+    written in the transaction that queues it, so that a restart neither skips nor repeats one."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = _timestamp(nullable=False)
+    # The organiser's Telegram id; None when queued from the command line.
+    created_by: int | None = Field(default=None, sa_column=Column(BigInteger))
+    segment: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    texts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    recipients: int = 0
+    cancelled_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
 
 
 class InboundStatus(StrEnum):

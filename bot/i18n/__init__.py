@@ -117,6 +117,11 @@ def language_name(language: str) -> str:
     return name[:1].upper() + name[1:]
 
 
+def language_name_in(language: str, reader: str) -> str:
+    """The name of a language as a reader of another one calls it ("arabo" for an Italian)."""
+    return Locale.parse(language).get_display_name(reader) or language
+
+
 def match_language(hint: str | None, enabled: tuple[str, ...]) -> str | None:
     """The enabled language that a client's language tag (e.g. "ar-EG", "tl") points to."""
     if not hint:

@@ -34,7 +34,7 @@ def render(
     if row.kind == OutboxKind.RELAY:
         header, text = row.payload.get("header"), row.payload.get("text")
         return Reply(f"{header}\n\n{text}") if header and text else None
-    if row.kind == OutboxKind.NEWS:
+    if row.kind in (OutboxKind.NEWS, OutboxKind.BROADCAST):
         text = row.payload.get("text")
         return notice(str(text)) if text else None
     if activity is None:
