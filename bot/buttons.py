@@ -191,6 +191,13 @@ class CloseCase(ButtonData, prefix="close"):
 
 
 @dataclass(frozen=True)
+class StopBroadcast(ButtonData, prefix="o:stop"):
+    """An organiser stops a broadcast that is still sending."""
+
+    broadcast_id: int
+
+
+@dataclass(frozen=True)
 class AllActivities(ButtonData, prefix="o:list"):
     """The organiser's list of activities, from an activity's page."""
 

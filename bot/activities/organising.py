@@ -11,7 +11,8 @@ from bot.activities import enrolments
 from bot.activities import form as activity_form
 from bot.activities.form import Turn, stale
 from bot.activities.page import activity_list, next_dates, page
-from bot.buttons import ActivityAction, AllActivities, DraftPress
+from bot.broadcasts import report as broadcast_report
+from bot.buttons import ActivityAction, AllActivities, DraftPress, StopBroadcast
 from bot.desk import Desk
 from bot.i18n import N_, _, isolate, ngettext, pgettext
 from bot.outgoing import Button, Reply, Response
@@ -23,6 +24,7 @@ DATES_OFFERED = 5
 COMMANDS = (
     ("newactivity", N_("Create an activity")),
     ("activities", N_("Your activities: who comes, changes, cancellations")),
+    ("broadcasts", N_("Your broadcasts: how they went, or stop one")),
     ("export", N_("All requests as a spreadsheet file, without names")),
 )
 
@@ -32,6 +34,8 @@ async def press(turn: Turn, data: str) -> Response:
     pressed = buttons.parse(data)
     if isinstance(pressed, AllActivities):
         return Response(edit=await activity_list(turn))
+    if isinstance(pressed, StopBroadcast):
+        return await _stop_broadcast(turn, pressed.broadcast_id)
     if isinstance(pressed, DraftPress):
         draft = turn.draft
         if draft is None or draft.revision != pressed.revision:
@@ -97,6 +101,27 @@ async def cancel(turn: Turn) -> Response:
 async def show_activities(turn: Turn) -> Response:
     """/activities: every activity not cancelled, with its next date, one button each."""
     return Response().say(await activity_list(turn))
+
+
+# -- broadcasts ---------------------------------------------------------------------------------
+
+
+async def show_broadcasts(turn: Turn) -> Response:
+    """/broadcasts: the latest ones, each with how it went, the newest last."""
+    reports = await broadcast_report.latest(turn.session)
+    if not reports:
+        return Response().say(
+            Reply(_("No broadcasts yet: write one in a file and queue it with helpdesk broadcast."))
+        )
+    return Response().say(*(broadcast_report.describe(r, turn.zone) for r in reversed(reports)))
+
+
+async def _stop_broadcast(turn: Turn, broadcast_id: int) -> Response:
+    if await broadcast_report.stop(turn.session, broadcast_id, turn.moment) is None:
+        return stale()
+    report = await broadcast_report.report_of(turn.session, broadcast_id)
+    assert report is not None
+    return Response(edit=broadcast_report.describe(report, turn.zone), notice=_("Stopped."))
 
 
 # -- what can be done to an activity -----------------------------------------------------------

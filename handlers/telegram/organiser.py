@@ -74,6 +74,11 @@ async def cancel(update: Update, context: Context) -> None:
         await resident.command(dialogue.cancel)(update, context)
 
 
+async def broadcasts(update: Update, context: Context) -> None:
+    """/broadcasts: the latest broadcasts and how they went; one still sending can be stopped."""
+    await reply(update, context, organising.show_broadcasts)
+
+
 async def export(update: Update, context: Context) -> None:
     """/export: every request as a CSV file, without names."""
     services, user, chat = desk(context), update.effective_user, update.effective_chat
@@ -137,9 +142,11 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
         ("activities", activities),
         ("cancel", cancel),
         ("export", export),
+        ("broadcasts", broadcasts),
     ):
         application.add_handler(CommandHandler(name, callback, filters=mine))
     strangers = PRIVATE & NEW_MESSAGE & ~organisers
-    application.add_handler(CommandHandler("export", not_an_organiser, filters=strangers))
+    for name in ("export", "broadcasts"):
+        application.add_handler(CommandHandler(name, not_an_organiser, filters=strangers))
     application.add_handler(MessageHandler(mine & ~filters.COMMAND, on_message))
     application.add_handler(CallbackQueryHandler(on_press, pattern=r"^o:"))

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+from bot.broadcasts import notice as broadcasts
 from bot.broadcasts.audience import Segment, residents_in
 from bot.broadcasts.notice import Notice, NoticeError
 from bot.cases import queues
@@ -26,7 +27,7 @@ from db.models import Broadcast, Consent, Outbox, OutboxStatus, Resident
 from handlers.emulation.telegram import EmulatedBotAPI
 from tests.conftest import Bot
 from tests.factories import RecordingChannel, housing_case, resident
-from tests.stories import DESK_SETTINGS
+from tests.stories import DESK_SETTINGS, ORGANISER
 from tests.transcript import Person
 
 PARTY = """
@@ -158,3 +159,36 @@ async def test_a_broadcast_queued_from_the_command_line_reaches_each_in_their_la
     async with sessions() as session:
         statuses = (await session.exec(select(Outbox.status))).all()
     assert statuses == [OutboxStatus.SENT] * 4
+
+
+async def test_an_organiser_reads_how_it_went_and_stops_what_is_still_on_its_way(
+    telegram: EmulatedBotAPI, bot: Bot, settings: Settings, sessions: Any
+) -> None:
+    """WhatsApp is not running here: Nour's message stays on its way until it is stopped."""
+    await neighbourhood(sessions, settings)
+    notice = Notice.of({"segment": {"language": "ar"}, "text": {"ar": "اجتماع"}}, LANGUAGES, "it")
+    async with sessions() as session, session.begin():
+        await broadcasts.queue(session, notice, "it", datetime.now(UTC), created_by=ORGANISER)
+    giulia, stranger = Person(telegram, ORGANISER, "en"), Person(telegram, 7003, "en")
+    samir = Person(telegram, 7002, "ar")
+    async with bot.running(**DESK_SETTINGS):
+        await samir.hears("اجتماع")
+        for _ in range(100):  # marked sent just after it arrived
+            async with sessions() as session:
+                if OutboxStatus.SENT in (await session.exec(select(Outbox.status))).all():
+                    break
+            await asyncio.sleep(0.02)
+        giulia.says("/broadcasts")
+        shown = await giulia.hears(
+            "Broadcast #1", "language = ar", "Sent: 1 of 2", "on their way: 1"
+        )
+        assert "By channel: telegram 1/1, whatsapp 0/1" in (shown.text or "")
+        await giulia.taps("Stop sending", on=shown)
+        assert "Stopped." in giulia.notices
+        stopped = telegram.chats[giulia.chat_id][-1]
+        assert "Stopped: what was not sent yet will not be sent." in (stopped.text or "")
+        stranger.says("/broadcasts")
+        await stranger.hears("Only the help desk's organisers can use this command.")
+    async with sessions() as session:
+        statuses = sorted((await session.exec(select(Outbox.status))).all())
+    assert statuses == [OutboxStatus.SENT, OutboxStatus.SKIPPED]
