@@ -23,7 +23,17 @@ from bot.broadcasts.notice import Notice, NoticeError
 from bot.cases import queues
 from bot.config import Settings
 from bot.residents.privacy import NOTICE_VERSION
-from db.models import Broadcast, Consent, Outbox, OutboxStatus, Resident
+from db.models import (
+    Activity,
+    ActivityKind,
+    Broadcast,
+    Consent,
+    Enrolment,
+    EnrolmentStatus,
+    Outbox,
+    OutboxStatus,
+    Resident,
+)
 from handlers.emulation.telegram import EmulatedBotAPI
 from tests.conftest import Bot
 from tests.factories import RecordingChannel, housing_case, resident
@@ -83,6 +93,32 @@ def test_each_reader_gets_their_version_or_the_original_said_as_such() -> None:
     notice = Notice.of({"text": {"ar": "مرحبا", "it": "Ciao"}}, LANGUAGES, "it")
     assert notice.original == "it" and notice.text_for("ar") == "مرحبا"
     assert notice.text_for("en") == "This notice is in Italian:\n\nCiao"
+
+
+async def test_an_activitys_segment_is_those_signed_up_or_waiting(sessions: Any) -> None:
+    async with sessions() as session, session.begin():
+        luca = await agreeing(session, "7001")
+        samir = await agreeing(session, "7002", language="ar")
+        await agreeing(session, "7003", language="en")
+        lab = Activity(
+            kind=ActivityKind.THEATRE, title="Teatro", starts_local=datetime(2026, 12, 9, 18)
+        )
+        session.add(lab)
+        await session.flush()
+        assert lab.id is not None and luca.id is not None and samir.id is not None
+        session.add(Enrolment(activity_id=lab.id, resident_id=luca.id, name="Luca"))
+        session.add(
+            Enrolment(
+                activity_id=lab.id,
+                resident_id=samir.id,
+                name="Samir",
+                status=EnrolmentStatus.WAITING,
+            )
+        )
+    async with sessions() as session:
+        theatre = await residents_in(session, Segment(activity="Teatro"))
+        nothing = await residents_in(session, Segment(activity="Coro"))
+    assert [r.channel_user_id for r in theatre] == ["7001", "7002"] and nothing == []
 
 
 async def test_the_audience_is_those_who_agreed_and_did_not_stop(
