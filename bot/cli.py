@@ -13,14 +13,14 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
-from bot import config
+from bot import config, i18n
 from bot.activities import schedule as activities
 from bot.activities.schedule import ActivityError
 from bot.broadcasts import notice as broadcasts
 from bot.broadcasts.notice import NoticeError
 from bot.config import ConfigError, Settings
 from bot.demo import seed
-from bot.reports import exports
+from bot.reports import exports, stats
 from db import migrate
 from db.models import Activity
 from db.session import create_engine, session_factory
@@ -50,6 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     importing.add_argument("file", type=Path)
     activity_commands.add_parser("list", help="list the activities and when they next take place")
+    counting = commands.add_parser("stats", help="the help desk's figures, and a chart as PNG")
+    counting.add_argument("--since", type=_date, help="from this day on (YYYY-MM-DD)")
+    counting.add_argument("--png", type=Path, required=True, help="where to write the chart")
     broadcasting = commands.add_parser(
         "broadcast", help="queue a notice to residents, described in a TOML file"
     )
@@ -74,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if arguments.command == "activities":
             return asyncio.run(activity_command(settings, arguments))
+        if arguments.command == "stats":
+            return asyncio.run(stats_command(settings, arguments))
         if arguments.command == "broadcast":
             return asyncio.run(broadcast_command(settings, arguments))
         if arguments.command == "export":
@@ -108,6 +113,25 @@ async def activity_command(settings: Settings, arguments: argparse.Namespace) ->
                     print(_describe(activity, settings))
     finally:
         await engine.dispose()
+    return 0
+
+
+async def stats_command(settings: Settings, arguments: argparse.Namespace) -> int:
+    """`helpdesk stats [--since DATE] --png FILE`: the summary printed, the chart written, in
+    the default language."""
+    await _up_to_date(settings)
+    engine = create_engine(settings.database_url)
+    try:
+        async with session_factory(engine)() as session:
+            found = await stats.figures(
+                session, settings.timezone, datetime.now(UTC), arguments.since
+            )
+    finally:
+        await engine.dispose()
+    with i18n.locale(settings.default_language):
+        arguments.png.write_bytes(stats.chart(found))
+        print(stats.summary(found))
+    print(f"chart: {arguments.png}")
     return 0
 
 

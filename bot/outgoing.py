@@ -15,6 +15,7 @@ class Button:
 class Attachment:
     filename: str
     content: bytes
+    picture: bool = False  # shown as an image in the chat (a chart), not as a file
 
 
 @dataclass(frozen=True)

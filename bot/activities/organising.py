@@ -25,6 +25,7 @@ COMMANDS = (
     ("newactivity", N_("Create an activity")),
     ("activities", N_("Your activities: who comes, changes, cancellations")),
     ("broadcasts", N_("Your broadcasts: how they went, or stop one")),
+    ("stats", N_("What the help desk did: a chart and a few figures")),
     ("export", N_("All requests as a spreadsheet file, without names")),
 )
 

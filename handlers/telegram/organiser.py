@@ -18,7 +18,7 @@ from bot.activities.organising import Action
 from bot.desk import Desk
 from bot.i18n import _
 from bot.outgoing import Reply, Response
-from bot.reports import exports
+from bot.reports import exports, stats
 from bot.residents import dialogue
 from handlers.telegram import resident
 from handlers.telegram.context import Context, Wiring, desk, sender_of, wake_outbox, wake_reminders
@@ -77,6 +77,15 @@ async def cancel(update: Update, context: Context) -> None:
 async def broadcasts(update: Update, context: Context) -> None:
     """/broadcasts: the latest broadcasts and how they went; one still sending can be stopped."""
     await reply(update, context, organising.show_broadcasts)
+
+
+async def show_stats(update: Update, context: Context) -> None:
+    """/stats: what the help desk did in the last weeks, in a chart and a few lines."""
+    services, user, chat = desk(context), update.effective_user, update.effective_chat
+    assert user is not None and chat is not None
+    with i18n.locale(services.settings.language_for(user.language_code)):
+        answer = await stats.stats_reply(services)
+    await send_all(context.bot, chat.id, Response().say(answer))
 
 
 async def export(update: Update, context: Context) -> None:
@@ -143,10 +152,11 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
         ("cancel", cancel),
         ("export", export),
         ("broadcasts", broadcasts),
+        ("stats", show_stats),
     ):
         application.add_handler(CommandHandler(name, callback, filters=mine))
     strangers = PRIVATE & NEW_MESSAGE & ~organisers
-    for name in ("export", "broadcasts"):
+    for name in ("export", "broadcasts", "stats"):
         application.add_handler(CommandHandler(name, not_an_organiser, filters=strangers))
     application.add_handler(MessageHandler(mine & ~filters.COMMAND, on_message))
     application.add_handler(CallbackQueryHandler(on_press, pattern=r"^o:"))

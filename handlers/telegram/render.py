@@ -41,7 +41,10 @@ async def send(bot: Bot, chat_id: int, reply: Reply) -> list[int]:
     sent.append(last.message_id)
     if reply.attachment:
         document = InputFile(reply.attachment.content, filename=reply.attachment.filename)
-        sent.append((await bot.send_document(chat_id, document)).message_id)
+        if reply.attachment.picture:
+            sent.append((await bot.send_photo(chat_id, document)).message_id)
+        else:
+            sent.append((await bot.send_document(chat_id, document)).message_id)
     return sent
 
 
