@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from telegram import Update
 from telegram.ext import (
     Application,
@@ -81,29 +83,32 @@ async def broadcasts(update: Update, context: Context) -> None:
 
 async def show_stats(update: Update, context: Context) -> None:
     """/stats: what the help desk did in the last weeks, in a chart and a few lines."""
-    services, user, chat = desk(context), update.effective_user, update.effective_chat
-    assert user is not None and chat is not None
-    with i18n.locale(services.settings.language_for(user.language_code)):
-        answer = await stats.stats_reply(services)
-    await send_all(context.bot, chat.id, Response().say(answer))
+    await _say(update, context, stats.stats_reply)
 
 
 async def export(update: Update, context: Context) -> None:
     """/export: every request as a CSV file, without names."""
-    services, user, chat = desk(context), update.effective_user, update.effective_chat
-    assert user is not None and chat is not None
-    with i18n.locale(services.settings.language_for(user.language_code)):
-        reply_with = await exports.cases_file(services)
-    await send_all(context.bot, chat.id, Response().say(reply_with))
+    await _say(update, context, exports.cases_file)
 
 
 async def not_an_organiser(update: Update, context: Context) -> None:
     """An organiser's command from anyone else: said politely, and nothing happens."""
+
+    async def refusal(services: Desk) -> Reply:
+        return Reply(_("Only the help desk's organisers can use this command."))
+
+    await _say(update, context, refusal)
+
+
+async def _say(
+    update: Update, context: Context, answer: Callable[[Desk], Awaitable[Reply]]
+) -> None:
+    """An answer that changes nothing, made and sent in the person's language."""
     services, user, chat = desk(context), update.effective_user, update.effective_chat
     assert user is not None and chat is not None
     with i18n.locale(services.settings.language_for(user.language_code)):
-        answer = Reply(_("Only the help desk's organisers can use this command."))
-    await send_all(context.bot, chat.id, Response().say(answer))
+        said = await answer(services)
+    await send_all(context.bot, chat.id, Response().say(said))
 
 
 async def on_message(update: Update, context: Context) -> None:
