@@ -30,7 +30,9 @@ IN_FLIGHT = 16  # messages on their way at once: enough to keep the pace over a 
 BATCH = 200  # queued messages read from the database at a time
 _REMINDER_RESULTS = (OutboxStatus.SENT, OutboxStatus.SKIPPED)  # as /metrics counts reminders
 RETRIES = 3  # tries of one message that the platform answers with "too many requests"
-IDLE_CHECK = 60.0  # seconds: how often the outbox is looked at when nobody says it has news
+# Seconds between looks at the outbox when nobody said it has news: what another process
+# queued (`helpdesk broadcast`) starts within this long. A look is one indexed query.
+IDLE_CHECK = 5.0
 # Seconds before a message left queued (the network, one person's rate limit) is tried again.
 RETRY_SOON = 6.0
 PERSON_MEMORY = 60.0  # seconds: longer than any platform's window for its limit per person
