@@ -228,3 +228,44 @@ async def test_an_organiser_reads_how_it_went_and_stops_what_is_still_on_its_way
     async with sessions() as session:
         statuses = sorted((await session.exec(select(Outbox.status))).all())
     assert statuses == [OutboxStatus.SENT, OutboxStatus.SKIPPED]
+
+
+async def test_a_broadcast_survives_a_429_a_block_and_a_restart_with_one_copy_each(
+    telegram: EmulatedBotAPI, bot: Bot, sessions: Any
+) -> None:
+    """40 residents: Telegram asks once to retry after a second; one resident has blocked the
+    bot; the bot is stopped after the first messages and started again."""
+    async with sessions() as session, session.begin():
+        for n in range(1, 41):
+            await agreeing(session, str(8000 + n))
+    telegram.block(8040)
+    telegram.fail_next("sendMessage", 429, retry_after=1)
+    notice = Notice.of({"text": {"it": "Domenica pulizia del parco"}}, LANGUAGES, "it")
+    async with sessions() as session, session.begin():
+        await broadcasts.queue(session, notice, "it", datetime.now(UTC))
+
+    def reached() -> int:
+        return sum(1 for n in range(8001, 8040) if telegram.chats.get(n))
+
+    async with bot.running(**DESK_SETTINGS):
+        for _ in range(500):
+            if reached() >= 10:
+                break
+            await asyncio.sleep(0.02)
+    assert 10 <= reached() < 39  # stopped in the middle
+    async with bot.running(**DESK_SETTINGS):
+        for _ in range(500):
+            if reached() == 39:
+                break
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.3)
+    assert [len(telegram.chats.get(n, [])) for n in range(8001, 8040)] == [1] * 39
+    refused = [c.response for c in telegram.calls if c.method == "sendMessage" and not c.ok]
+    assert {(r or {}).get("error_code") for r in refused} == {429, 403}  # waited out; blocked
+    async with sessions() as session:
+        statuses = (await session.exec(select(Outbox.status))).all()
+        blocked = (
+            await session.exec(select(Resident).where(Resident.channel_user_id == "8040"))
+        ).one()
+    assert sorted(statuses).count(OutboxStatus.SENT) == 39
+    assert OutboxStatus.BLOCKED in statuses and not blocked.reachable

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -43,6 +42,7 @@ from handlers.emulation.whatsapp import (
     encode_body,
     sign,
 )
+from tests.web.serving import free_port
 
 ADA = WaUser("393331112222", "Ada")
 BEA = WaUser("393334445555", "Bea", bsuid="IT.12345678901234567")
@@ -711,10 +711,3 @@ async def test_watchers_and_history_follow_the_conversation(
 async def test_a_message_record_reads_as_the_person_sees_it() -> None:
     msg = OutgoingMessage("wamid.x", ADA.wa_id, "interactive", {}, buttons=(("a", "A"),))
     assert (msg.status, msg.button_ids) == ("accepted", ["a"])
-
-
-def free_port() -> int:
-    """A port nothing listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
