@@ -330,10 +330,7 @@ def _check_port(host: str, port: int) -> None:
 def _prepare(settings: Settings) -> None:
     """Bring SQLite up to date (PostgreSQL must be already), and check the token with Telegram
     (where there is one: serve may run WhatsApp alone)."""
-    if settings.database_url.startswith("sqlite"):
-        asyncio.run(migrate.upgrade(settings.database_url))
-    else:
-        asyncio.run(migrate.ensure_current(settings.database_url))
+    asyncio.run(_up_to_date(settings))
     if settings.token is not None:
         asyncio.run(_check_bot_api(settings))
 

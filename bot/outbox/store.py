@@ -146,7 +146,8 @@ async def holds(session: AsyncSession, resident_id: int, kind: OutboxKind) -> bo
 # A report for a message only ever precedes its row's id by the moments the sender takes to
 # save it; one older than this was about a message the outbox did not send (an answer).
 REPORTS_KEPT = timedelta(minutes=10)
-_PROGRESS = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}  # "failed" can follow any
+# The statuses a platform reports of a message, in the order they come; "failed" can follow any.
+PROGRESS = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}
 
 
 class Reported(StrEnum):
@@ -168,9 +169,7 @@ async def report(
     A report that names no outbox row yet may be about one the sender has just sent and not
     marked: it is kept for `settle` to find.
     """
-    row = (
-        await session.exec(select(Outbox).where(Outbox.platform_message_id == reference))
-    ).first()
+    row = await _sent_as(session, reference)
     if row is not None:
         return Reported.AGAIN if await _apply(session, row, status, problem) else Reported.APPLIED
     session.add(
@@ -197,9 +196,7 @@ async def settle(session: AsyncSession, reference: str) -> bool:
             .order_by(col(DeliveryReport.id))
         )
     ).all()
-    row = (
-        await session.exec(select(Outbox).where(Outbox.platform_message_id == reference))
-    ).first()
+    row = await _sent_as(session, reference)
     if not reports or row is None:
         return False
     again = False
@@ -209,6 +206,12 @@ async def settle(session: AsyncSession, reference: str) -> bool:
     ids = [found.id for found in reports]
     await session.exec(delete(DeliveryReport).where(col(DeliveryReport.id).in_(ids)))
     return again
+
+
+async def _sent_as(session: AsyncSession, reference: str) -> Outbox | None:
+    """The outbox row whose message the platform knows by `reference`, once it is marked."""
+    found = await session.exec(select(Outbox).where(Outbox.platform_message_id == reference))
+    return found.first()
 
 
 async def _apply(session: AsyncSession, row: Outbox, status: str, problem: Outcome | None) -> bool:
@@ -223,7 +226,7 @@ async def _apply(session: AsyncSession, row: Outbox, status: str, problem: Outco
             update(Resident).where(col(Resident.id) == row.resident_id).values(last_inbound_at=None)
         )
         return True
-    if _PROGRESS[status] > _PROGRESS.get(row.delivery or "", 0):
+    if PROGRESS[status] > PROGRESS.get(row.delivery or "", 0):
         row.delivery = status
     if row.kind == OutboxKind.RELAY and status in ("delivered", "read"):
         row.payload = {}

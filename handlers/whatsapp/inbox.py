@@ -179,7 +179,7 @@ class Inbox:
             if media is None:
                 return False
         elif text is None:
-            return False  # a sticker, a location: nothing a volunteer could be given
+            return False  # nothing a volunteer could be given (_answer says so instead)
         copy = Copy(0, 0, str(text) if text is not None else None, media)
         relayed = await volunteering.resident_wrote(self.desk, int(relay["relay"]), copy)
         if relayed.given_back is not None:

@@ -35,8 +35,6 @@ log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 MAX_BODY = 1024 * 1024  # Meta's notifications are a few kilobytes
-# A status only moves forward; "failed" can come after any of them.
-_PROGRESS = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}
 
 
 def signed(body: bytes, secret: str) -> str:
@@ -129,7 +127,7 @@ def _read(data: object, phone_id: str) -> tuple[list[Received], list[tuple[str, 
                     messages.append(received)
             for status in _list(value.get("statuses")):
                 message_id, state = status.get("id"), status.get("status")
-                if _text(message_id, 128) and state in _PROGRESS:
+                if _text(message_id, 128) and state in outbox.PROGRESS:
                     codes = [e.get("code") for e in _list(status.get("errors"))]
                     statuses.append((message_id, state, [c for c in codes if type(c) is int]))
     return messages, statuses
