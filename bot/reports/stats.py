@@ -22,6 +22,7 @@ from bot import i18n
 from bot.desk import Desk
 from bot.i18n import _, aware, isolate
 from bot.intake.flows import DISTRICTS, FLOWS
+from bot.intake.questions import option_label
 from bot.outgoing import Attachment, Reply
 from db.models import Activity, Case, CaseStatus, Enrolment, EnrolmentStatus, Rsvp
 
@@ -108,7 +109,7 @@ def _duration(hours: float | None) -> str:
 
 
 def _district(code: str) -> str:
-    label = next((_(option.label) for option in DISTRICTS if option.key == code), None)
+    label = next((option_label(option) for option in DISTRICTS if option.key == code), None)
     return label or "?"
 
 
