@@ -35,7 +35,7 @@ from bot.residents.conversation import forget_old_updates
 from db.session import create_engine, session_factory
 from handlers.emulation.telegram import EmulatedBotAPI
 from handlers.emulation.whatsapp import EmulatedGraphAPI
-from handlers.telegram import errors, group, nudging, organiser, resident, volunteer
+from handlers.telegram import errors, group, nudging, organiser, progress, resident, volunteer
 from handlers.telegram.channel import TelegramChannel
 from handlers.telegram.context import CONTEXT_TYPES, Wiring
 from handlers.telegram.membership import Membership
@@ -294,6 +294,7 @@ async def _start(wiring: Wiring, telegram: Bot | None) -> None:
     if telegram is not None:
         await group.post_pending_cards(telegram, desk)
         nudging.schedule_nudges(scheduler, telegram, desk)
+        progress.schedule_progress(scheduler, telegram, desk)
         bulk = await bulk_bot(desk.settings)
         # The outbox sends in bulk with its own bot (see bulk_bot); other channels pace
         # themselves.

@@ -144,7 +144,7 @@ async def broadcast_command(settings: Settings, arguments: argparse.Namespace) -
     engine = create_engine(settings.database_url)
     try:
         async with session_factory(engine)() as session:
-            seen = await broadcasts.preview(session, notice, default)
+            seen = await broadcasts.preview(session, notice.segment, default)
             channels = ", ".join(f"{name} {count}" for name, count in seen.by_channel.items())
             print(f"reaches {seen.total} residents ({channels or 'nobody'})")
             for language, count in seen.by_language.items():

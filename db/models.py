@@ -301,6 +301,7 @@ class Outbox(SQLModel, table=True):
     # sent, delivered, read or failed), so that a status arriving later finds its row.
     platform_message_id: str | None = Field(default=None, max_length=128, index=True)
     delivery: str | None = Field(default=None, max_length=16)
+    broadcast_id: int | None = Field(default=None, index=True)  # the broadcast it is part of
 
 
 class DeliveryReport(SQLModel, table=True):
@@ -327,6 +328,11 @@ class Broadcast(SQLModel, table=True):
     texts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     recipients: int = 0
     cancelled_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    # The organiser's language, and the message in their chat that shows how the sending goes
+    # (None until it is posted); reported_at: when they got the report at the end.
+    language: str | None = Field(default=None, max_length=16)
+    progress_message_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    reported_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
 
 
 class InboundStatus(StrEnum):
@@ -352,10 +358,17 @@ class Inbound(SQLModel, table=True):
     answer: list[Any] | None = Field(default=None, sa_column=Column(JSON))
 
 
-class ActivityDraft(SQLModel, table=True):
-    """An activity an organiser is creating or changing in the chat, kept across restarts."""
+class DraftForm(StrEnum):
+    ACTIVITY = "activity"  # creating an activity, or changing one
+    BROADCAST = "broadcast"
+
+
+class Draft(SQLModel, table=True):
+    """What an organiser is writing in the chat, kept across restarts: an activity they are
+    creating or changing, or a broadcast. One at a time: starting another replaces it."""
 
     user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    form: DraftForm = _choice(16, default=DraftForm.ACTIVITY)
     activity_id: int | None = None  # the activity being changed; None while creating one
     step: str = Field(max_length=32)
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

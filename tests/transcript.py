@@ -103,6 +103,11 @@ class Person:
     def buttons(self, message: SentMessage | None = None) -> list[str]:
         return [b["text"] for b in _buttons(message or self.latest_with_buttons())]
 
+    def data_of(self, label: str, message: SentMessage) -> str:
+        """What the button of that label sends: to press it again once it is gone."""
+        [data] = [b["callback_data"] for b in _buttons(message) if b["text"] == label]
+        return data
+
 
 def said(language: str, message: str) -> str:
     """A message id as a person of that language reads it."""

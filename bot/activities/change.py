@@ -14,7 +14,7 @@ from bot.activities.schedule import twin
 from bot.buttons import DraftPress
 from bot.i18n import N_, _, isolate, ngettext
 from bot.outgoing import Reply, Response
-from db.models import Activity, ActivityDraft, ActivityKind, ActivityStatus
+from db.models import Activity, ActivityKind, ActivityStatus, Draft, DraftForm
 
 FIELDS = {
     "title": N_("Title"),
@@ -37,7 +37,11 @@ IN_LANGUAGE = {"title_in": "title", "description_in": "description"}
 
 def begin(turn: Turn, activity: Activity) -> Response:
     """The page's Change button: ask what to change."""
-    if turn.draft is not None and turn.draft.activity_id is None:
+    draft = turn.draft
+    if draft is not None and draft.form == DraftForm.BROADCAST:
+        text = _("You are writing a broadcast: finish it, or send /cancel, first.")
+        return Response().say(Reply(text))
+    if draft is not None and draft.activity_id is None:
         text = _("You are creating an activity: finish it, or send /cancel, first.")
         return Response().say(Reply(text))
     draft = activity_form.begin(turn, "change", activity.id)
@@ -49,13 +53,13 @@ def _fields(turn: Turn) -> list[str]:
     return [field for field in FIELDS if field != "language" or turn.other_languages]
 
 
-def _field_picker(turn: Turn, draft: ActivityDraft, activity: Activity) -> Reply:
+def _field_picker(turn: Turn, draft: Draft, activity: Activity) -> Reply:
     text = _("What do you want to change in {title}?").format(title=isolate(activity.title))
     fields = tuple((button(_(FIELDS[field]), draft, "field", field),) for field in _fields(turn))
     return Reply(text, (*fields, cancel_row(draft)))
 
 
-def _prompt(turn: Turn, draft: ActivityDraft, activity: Activity) -> Reply:
+def _prompt(turn: Turn, draft: Draft, activity: Activity) -> Reply:
     """The question of the change's current step."""
     if draft.step == "change":
         return _field_picker(turn, draft, activity)
@@ -77,7 +81,7 @@ def _prompt(turn: Turn, draft: ActivityDraft, activity: Activity) -> Reply:
     return Reply(questions[draft.step], (cancel_row(draft),))
 
 
-def _language_picker(turn: Turn, draft: ActivityDraft, activity: Activity) -> Reply:
+def _language_picker(turn: Turn, draft: Draft, activity: Activity) -> Reply:
     text = _("In which language do you want to write {title}?").format(
         title=isolate(activity.title)
     )
@@ -88,7 +92,7 @@ def _language_picker(turn: Turn, draft: ActivityDraft, activity: Activity) -> Re
     return Reply(text, (*languages, cancel_row(draft)))
 
 
-def _in_language_prompt(draft: ActivityDraft, activity: Activity) -> Reply:
+def _in_language_prompt(draft: Draft, activity: Activity) -> Reply:
     code = str(draft.data["language"])
     field = IN_LANGUAGE[draft.step]
     question = (
@@ -105,7 +109,7 @@ def _in_language_prompt(draft: ActivityDraft, activity: Activity) -> Reply:
     return Reply("\n".join(lines), (skip, cancel_row(draft)))
 
 
-async def _changing(turn: Turn, draft: ActivityDraft) -> Activity | None:
+async def _changing(turn: Turn, draft: Draft) -> Activity | None:
     """The activity the draft changes, locked; the draft is dropped if it has gone."""
     activity = await enrolments.lock(turn.session, draft.activity_id or 0)
     if activity is None or activity.status == ActivityStatus.CANCELLED:
@@ -115,7 +119,7 @@ async def _changing(turn: Turn, draft: ActivityDraft) -> Activity | None:
 
 
 def _next_step(
-    turn: Turn, draft: ActivityDraft, activity: Activity, step: str, chosen: str | None
+    turn: Turn, draft: Draft, activity: Activity, step: str, chosen: str | None
 ) -> Response:
     draft.step = step
     draft.revision += 1
@@ -123,7 +127,7 @@ def _next_step(
     return response.say(_prompt(turn, draft, activity))
 
 
-async def press(turn: Turn, draft: ActivityDraft, pressed: DraftPress) -> Response:
+async def press(turn: Turn, draft: Draft, pressed: DraftPress) -> Response:
     """A button of the change in progress (the revision was checked)."""
     if pressed.step == "cancel":
         return await activity_form.abandon(turn)
@@ -150,7 +154,7 @@ async def press(turn: Turn, draft: ActivityDraft, pressed: DraftPress) -> Respon
     return stale()
 
 
-async def answer(turn: Turn, draft: ActivityDraft, text: str | None) -> Response:
+async def answer(turn: Turn, draft: Draft, text: str | None) -> Response:
     """What the organiser typed for the change in progress (None: not text)."""
     activity = await _changing(turn, draft)
     if activity is None:
@@ -165,7 +169,7 @@ async def answer(turn: Turn, draft: ActivityDraft, text: str | None) -> Response
 
 
 async def _in_language(
-    turn: Turn, draft: ActivityDraft, activity: Activity, text: str, chosen: str | None
+    turn: Turn, draft: Draft, activity: Activity, text: str, chosen: str | None
 ) -> Response:
     """The title in the other language is kept in the draft; with the description, both are saved.
 

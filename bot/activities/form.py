@@ -24,7 +24,7 @@ from bot.activities.text import (
 from bot.buttons import DraftPress
 from bot.i18n import _, isolate
 from bot.outgoing import Button, Reply, Response
-from db.models import Activity, ActivityDraft, ActivityKind
+from db.models import Activity, ActivityKind, Draft, DraftForm
 
 DURATIONS = (60, 90, 120)
 HOMEWORK_PLACES = 6  # the spaces' homework groups take at most 6 children of one age
@@ -43,9 +43,10 @@ class Turn:
     user_id: int
     zone: ZoneInfo
     moment: datetime  # now, from the desk's clock
-    draft: ActivityDraft | None  # what the organiser is creating or changing, if anything
+    draft: Draft | None  # what the organiser is writing, if anything
     # The enabled languages besides the default one: an activity may have its own text in each.
     other_languages: tuple[str, ...] = ()
+    default_language: str = "it"
     schedule_changed: bool = False  # the reminders must look at the activities again
     notices_queued: bool = False  # the outbox has messages for residents
 
@@ -56,13 +57,14 @@ async def begin_turn(
     zone: ZoneInfo,
     moment: datetime,
     other_languages: tuple[str, ...] = (),
+    default_language: str = "it",
 ) -> Turn:
-    draft = await session.get(ActivityDraft, user_id)
-    return Turn(session, user_id, zone, moment, draft, other_languages=other_languages)
+    draft = await session.get(Draft, user_id)
+    return Turn(session, user_id, zone, moment, draft, other_languages, default_language)
 
 
 async def drafting(session: AsyncSession, user_id: int) -> bool:
-    return await session.get(ActivityDraft, user_id) is not None
+    return await session.get(Draft, user_id) is not None
 
 
 # -- reading answers ---------------------------------------------------------------------------
@@ -93,15 +95,17 @@ def read(turn: Turn, step: str, text: str | None) -> object:
 # -- the draft ---------------------------------------------------------------------------------
 
 
-def begin(turn: Turn, step: str, activity_id: int | None = None) -> ActivityDraft:
+def begin(
+    turn: Turn, step: str, activity_id: int | None = None, form: DraftForm = DraftForm.ACTIVITY
+) -> Draft:
     """A fresh draft in place of any other: the old one's buttons stop working."""
     draft = turn.draft
     if draft is None:
         # A random first revision, so that a button of a draft abandoned long ago cannot match.
-        draft = ActivityDraft(user_id=turn.user_id, step=step, revision=secrets.randbelow(10**6))
+        draft = Draft(user_id=turn.user_id, step=step, revision=secrets.randbelow(10**6))
         turn.session.add(draft)
         turn.draft = draft
-    draft.activity_id, draft.step, draft.data = activity_id, step, {}
+    draft.form, draft.activity_id, draft.step, draft.data = form, activity_id, step, {}
     draft.revision += 1
     return draft
 
@@ -118,12 +122,12 @@ async def abandon(turn: Turn) -> Response:
     return Response(close_buttons=True).say(Reply(_("Cancelled: nothing was saved.")))
 
 
-def button(label: str, draft: ActivityDraft, step: str, choice: str | None = None) -> Button:
+def button(label: str, draft: Draft, step: str, choice: str | None = None) -> Button:
     """A button of the draft's current step; pressing it again after a change does nothing."""
     return Button(label, DraftPress(draft.revision, step, choice).pack())
 
 
-def cancel_row(draft: ActivityDraft) -> tuple[Button, ...]:
+def cancel_row(draft: Draft) -> tuple[Button, ...]:
     return (button(_("✕ Cancel"), draft, "cancel"),)
 
 
@@ -139,7 +143,7 @@ async def start(turn: Turn) -> Response:
     return Response().say(prompt(begin(turn, "kind"), turn.zone))
 
 
-def prompt(draft: ActivityDraft, zone: ZoneInfo) -> Reply:
+def prompt(draft: Draft, zone: ZoneInfo) -> Reply:
     """The question of the draft's current step."""
     step, data = draft.step, draft.data
     if step == "kind":
@@ -180,7 +184,7 @@ def prompt(draft: ActivityDraft, zone: ZoneInfo) -> Reply:
     return Reply(questions.get(step, ""), (cancel_row(draft),))
 
 
-def capacity_prompt(draft: ActivityDraft, homework: bool) -> Reply:
+def capacity_prompt(draft: Draft, homework: bool) -> Reply:
     text = _("How many places are there? Type a number, or tap “No limit”.")
     buttons: tuple[Button, ...] = (button(_("No limit"), draft, "capacity", "none"),)
     if homework:
@@ -210,7 +214,7 @@ def activity_of(data: dict[str, object]) -> Activity:
     )
 
 
-def _advance(turn: Turn, draft: ActivityDraft, value: object, chosen: str | None) -> Response:
+def _advance(turn: Turn, draft: Draft, value: object, chosen: str | None) -> Response:
     draft.data = {**draft.data, draft.step: value}  # a new dict, so that the change is saved
     following = STEPS[STEPS.index(draft.step) + 1]
     if following == "ages" and draft.data.get("kind") != ActivityKind.HOMEWORK:
@@ -221,7 +225,7 @@ def _advance(turn: Turn, draft: ActivityDraft, value: object, chosen: str | None
     return response.say(prompt(draft, turn.zone))
 
 
-def type_text(turn: Turn, draft: ActivityDraft, text: str | None) -> Response:
+def type_text(turn: Turn, draft: Draft, text: str | None) -> Response:
     """Typed text (None for a sticker, a photo…) as the answer to the current step."""
     try:
         value = read(turn, draft.step, text)
@@ -230,7 +234,7 @@ def type_text(turn: Turn, draft: ActivityDraft, text: str | None) -> Response:
     return _advance(turn, draft, value, None)
 
 
-async def press(turn: Turn, draft: ActivityDraft, pressed: DraftPress) -> Response:
+async def press(turn: Turn, draft: Draft, pressed: DraftPress) -> Response:
     """A button of the current step (the revision was checked); anything else changes nothing."""
     if pressed.step == "cancel":
         return await abandon(turn)
@@ -254,7 +258,7 @@ async def press(turn: Turn, draft: ActivityDraft, pressed: DraftPress) -> Respon
     return stale()
 
 
-async def _create(turn: Turn, draft: ActivityDraft) -> Response:
+async def _create(turn: Turn, draft: Draft) -> Response:
     activity = activity_of(draft.data)
     if activity.starts_local.replace(tzinfo=turn.zone) <= turn.moment:
         draft.step = "when"  # the draft waited too long: ask for a new date, keep the rest

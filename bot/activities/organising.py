@@ -11,19 +11,21 @@ from bot.activities import enrolments
 from bot.activities import form as activity_form
 from bot.activities.form import Turn, stale
 from bot.activities.page import activity_list, next_dates, page
+from bot.broadcasts import chat as broadcast_chat
 from bot.broadcasts import report as broadcast_report
 from bot.buttons import ActivityAction, AllActivities, DraftPress, StopBroadcast
 from bot.desk import Desk
 from bot.i18n import N_, _, isolate, ngettext, pgettext
 from bot.outgoing import Button, Reply, Response
 from bot.residents.conversation import Sender, first_delivery
-from db.models import Activity, ActivityStatus
+from db.models import Activity, ActivityStatus, DraftForm
 
 DATES_OFFERED = 5
 # What organisers find in their command menu, besides what residents find there.
 COMMANDS = (
     ("newactivity", N_("Create an activity")),
     ("activities", N_("Your activities: who comes, changes, cancellations")),
+    ("broadcast", N_("Send a notice to residents")),
     ("broadcasts", N_("Your broadcasts: how they went, or stop one")),
     ("stats", N_("What the help desk did: a chart and a few figures")),
     ("export", N_("All requests as a spreadsheet file, without names")),
@@ -41,6 +43,8 @@ async def press(turn: Turn, data: str) -> Response:
         draft = turn.draft
         if draft is None or draft.revision != pressed.revision:
             return stale()
+        if draft.form == DraftForm.BROADCAST:
+            return await broadcast_chat.press(turn, draft, pressed)
         if draft.activity_id is None:
             return await activity_form.press(turn, draft, pressed)
         return await activity_change.press(turn, draft, pressed)
@@ -68,7 +72,7 @@ async def act(
         others = tuple(code for code in settings.languages if code != settings.default_language)
         user_id = int(sender.user_id)
         turn = await activity_form.begin_turn(
-            session, user_id, settings.timezone, desk.clock(), others
+            session, user_id, settings.timezone, desk.clock(), others, settings.default_language
         )
         with i18n.locale(language):
             response = await action(turn)
@@ -78,7 +82,7 @@ async def act(
 
 
 async def drafting(desk: Desk, user_id: int) -> bool:
-    """Whether the organiser is in the middle of creating or changing an activity."""
+    """Whether the organiser is in the middle of writing an activity or a broadcast."""
     async with desk.sessions() as session:
         return await activity_form.drafting(session, user_id)
 
@@ -87,6 +91,8 @@ async def answer(turn: Turn, text: str | None) -> Response:
     """What the organiser typed (None: not text) for the draft in progress."""
     draft = turn.draft
     assert draft is not None
+    if draft.form == DraftForm.BROADCAST:
+        return await broadcast_chat.type_text(turn, draft, text)
     if draft.activity_id is None:
         return activity_form.type_text(turn, draft, text)
     return await activity_change.answer(turn, draft, text)
@@ -111,9 +117,7 @@ async def show_broadcasts(turn: Turn) -> Response:
     """/broadcasts: the latest ones, each with how it went, the newest last."""
     reports = await broadcast_report.latest(turn.session)
     if not reports:
-        return Response().say(
-            Reply(_("No broadcasts yet: write one in a file and queue it with helpdesk broadcast."))
-        )
+        return Response().say(Reply(_("No broadcasts yet: /broadcast writes one.")))
     return Response().say(*(broadcast_report.describe(r, turn.zone) for r in reversed(reports)))
 
 

@@ -9,6 +9,10 @@ from dataclasses import dataclass
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import i18n
+from bot.i18n import _
+from bot.intake.flows import DISTRICTS, FLOWS
+from bot.intake.questions import option_label
 from bot.residents.privacy import NOTICE_VERSION
 from db.models import Activity, Case, CaseKind, CaseStatus, Consent, Enrolment, Resident
 
@@ -49,6 +53,23 @@ class Segment:
 
     def as_dict(self) -> dict[str, str]:
         return {key: getattr(self, key) for key in SEGMENT_KEYS if getattr(self, key)}
+
+
+def described(segment: Segment) -> str:
+    """Whom a segment reaches, as an organiser reads it in the current language."""
+    parts = []
+    if segment.language:
+        name = i18n.language_name_in(segment.language, i18n.current_language())
+        parts.append(_("readers of {language}").format(language=i18n.isolate(name)))
+    district = next((option for option in DISTRICTS if option.key == segment.district), None)
+    if segment.district:
+        parts.append(option_label(district) if district else i18n.isolate(segment.district))
+    if segment.activity:
+        parts.append(_("signed up to {activity}").format(activity=i18n.isolate(segment.activity)))
+    if segment.kind:
+        kind = _(FLOWS[segment.kind].title) if segment.kind in FLOWS else segment.kind
+        parts.append(_("with an open request for {kind}").format(kind=i18n.isolate(kind)))
+    return ", ".join(parts) if parts else _("everyone")
 
 
 async def residents_in(session: AsyncSession, segment: Segment) -> list[Resident]:

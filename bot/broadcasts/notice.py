@@ -101,8 +101,9 @@ class Preview:
         return sum(self.by_language.values())
 
 
-async def preview(session: AsyncSession, notice: Notice, default: str) -> Preview:
-    readers = await residents_in(session, notice.segment)
+async def preview(session: AsyncSession, segment: Segment, default: str) -> Preview:
+    """Whom a segment reaches, by the language they read and by channel, the most first."""
+    readers = await residents_in(session, segment)
     languages = Counter(resident.language or default for resident in readers)
     channels = Counter(resident.channel for resident in readers)
     return Preview(dict(languages.most_common()), dict(channels.most_common()))
@@ -114,11 +115,14 @@ async def queue(
     default: str,
     moment: datetime,
     created_by: int | None = None,
+    language: str | None = None,
 ) -> Broadcast:
-    """The broadcast and one outbox row per recipient, in the caller's transaction."""
+    """The broadcast and one outbox row per recipient, in the caller's transaction.
+    `created_by`, `language`: the organiser who sent it from the chat, and their language."""
     broadcast = Broadcast(
         created_at=moment,
         created_by=created_by,
+        language=language,
         segment=notice.segment.as_dict(),
         texts=notice.texts,
     )
@@ -130,10 +134,8 @@ async def queue(
             f"broadcast:{broadcast.id}:{resident.id}",
             resident.id or 0,
             OutboxKind.BROADCAST,
-            {
-                "broadcast": broadcast.id,
-                "text": notice.text_for(resident.language or default),
-            },
+            {"text": notice.text_for(resident.language or default)},
+            broadcast_id=broadcast.id,
         )
         for resident in readers
     ]

@@ -8,15 +8,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, update
+from sqlalchemy import func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import i18n
+from bot.broadcasts.audience import Segment, described
 from bot.buttons import StopBroadcast
 from bot.i18n import _, isolate
 from bot.outgoing import Button, Reply
-from db.models import Broadcast, Outbox, OutboxKind, OutboxStatus, Resident
+from db.models import Broadcast, Outbox, OutboxStatus, Resident
 
 SHOWN = 5  # the latest broadcasts /broadcasts shows
 _ON_ITS_WAY = (OutboxStatus.QUEUED, OutboxStatus.HELD)
@@ -35,9 +36,73 @@ class Report:
         return sum(self.statuses[status] for status in _ON_ITS_WAY)
 
 
-def _rows_of(broadcast_id: int) -> ColumnElement[bool]:
-    """The outbox rows of a broadcast, by their keys (see notice.queue)."""
-    return col(Outbox.key).startswith(f"broadcast:{broadcast_id}:")
+@dataclass(frozen=True)
+class Progress:
+    """How far a broadcast from the chat has gone, for the message that shows its organiser."""
+
+    broadcast: Broadcast
+    sent: int
+    total: int
+    queued: int  # still to send
+
+    @property
+    def finished(self) -> bool:
+        """Nothing left to send now: all sent or given up, or the broadcast was stopped. (A
+        message held for a resident to write again is not waited for.)"""
+        return self.broadcast.cancelled_at is not None or self.queued == 0
+
+
+async def unreported(session: AsyncSession) -> list[Progress]:
+    """The broadcasts sent from the chat whose organiser has not had the report yet."""
+    statement = (
+        select(Broadcast)
+        .where(col(Broadcast.created_by).is_not(None), col(Broadcast.reported_at).is_(None))
+        .order_by(col(Broadcast.id))
+    )
+    found = []
+    for broadcast in (await session.exec(statement)).all():
+        counts = await session.exec(
+            select(Outbox.status, func.count())
+            .where(Outbox.broadcast_id == broadcast.id)
+            .group_by(col(Outbox.status))
+        )
+        statuses = Counter({status: int(count) for status, count in counts.all()})
+        found.append(
+            Progress(
+                broadcast,
+                statuses[OutboxStatus.SENT],
+                sum(statuses.values()),
+                statuses[OutboxStatus.QUEUED],
+            )
+        )
+    return found
+
+
+def progress_text(progress: Progress) -> str:
+    """The line that shows the organiser how far it has gone, in the current language."""
+    number = isolate(f"#{progress.broadcast.id}")
+    sent, total = i18n.format_number(progress.sent), i18n.format_number(progress.total)
+    if progress.finished:
+        text = _("Broadcast {number}: {sent} of {total} sent. Done.")
+    else:
+        text = _("Broadcast {number}: {sent} of {total} sent…")
+    return text.format(number=number, sent=sent, total=total)
+
+
+async def shown(session: AsyncSession, broadcast_id: int, message_id: int) -> None:
+    """The organiser's progress message for the broadcast is this one."""
+    await session.exec(
+        update(Broadcast)
+        .where(col(Broadcast.id) == broadcast_id)
+        .values(progress_message_id=message_id)
+    )
+
+
+async def reported(session: AsyncSession, broadcast_id: int, moment: datetime) -> None:
+    """The organiser has had the report at the end: nothing more to show them."""
+    await session.exec(
+        update(Broadcast).where(col(Broadcast.id) == broadcast_id).values(reported_at=moment)
+    )
 
 
 async def latest(session: AsyncSession, count: int = SHOWN) -> list[Report]:
@@ -57,9 +122,7 @@ async def _tally(session: AsyncSession, broadcast: Broadcast) -> Report:
     rows = select(Outbox.status, Resident.language, Resident.channel).join(
         Resident, col(Resident.id) == col(Outbox.resident_id)
     )
-    found = await session.exec(
-        rows.where(Outbox.kind == OutboxKind.BROADCAST, _rows_of(broadcast.id))
-    )
+    found = await session.exec(rows.where(Outbox.broadcast_id == broadcast.id))
     for status, language, channel in found.all():
         report.statuses[status] += 1
         for tally in (report.by_language[language or "?"], report.by_channel[channel]):
@@ -83,8 +146,7 @@ async def stop(session: AsyncSession, broadcast_id: int, moment: datetime) -> in
     result = await session.exec(
         update(Outbox)
         .where(
-            col(Outbox.kind) == OutboxKind.BROADCAST,
-            _rows_of(broadcast_id),
+            col(Outbox.broadcast_id) == broadcast_id,
             col(Outbox.status).in_(_ON_ITS_WAY),
         )
         .values(status=OutboxStatus.SKIPPED, sent_at=moment)
@@ -97,12 +159,11 @@ def describe(report: Report, zone: ZoneInfo) -> Reply:
     while it is still sending."""
     broadcast, statuses = report.broadcast, report.statuses
     total = sum(statuses.values())
-    segment = ", ".join(f"{key} = {value}" for key, value in broadcast.segment.items())
     lines = [
         _("Broadcast {number} · {when} · {segment}").format(
             number=isolate(f"#{broadcast.id}"),
             when=i18n.format_occurrence(i18n.aware(broadcast.created_at), zone),
-            segment=isolate(segment) if segment else _("everyone"),
+            segment=described(Segment.of(broadcast.segment)),
         ),
         _("Sent: {sent} of {total}").format(sent=statuses[OutboxStatus.SENT], total=total),
     ]

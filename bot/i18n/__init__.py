@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from babel import Locale
 from babel.dates import format_date, format_datetime, format_time, get_datetime_format
 from babel.lists import format_list as babel_format_list
+from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 
 LOCALES_DIR = Path(__file__).resolve().parents[2] / "locales"
@@ -104,6 +105,11 @@ def isolate(value: object) -> str:
 def numbered(number: int, text: str) -> str:
     """An item of a numbered list ("2. Theatre lab"), the number on the right in Arabic and Urdu."""
     return f"{RLM}{number}. {isolate(text)}" if is_rtl() else f"{number}. {text}"
+
+
+def format_number(number: int) -> str:
+    """A count as the current language writes it ("1.200" in Italian, "1,200" in English)."""
+    return format_decimal(number, locale=_current.get())
 
 
 def format_list(items: Iterable[str]) -> str:

@@ -27,6 +27,7 @@ class Message:
     kind: OutboxKind
     payload: dict[str, Any]
     status: OutboxStatus = OutboxStatus.QUEUED
+    broadcast_id: int | None = None  # the broadcast it is part of
 
 
 async def queue(session: AsyncSession, messages: Sequence[Message], moment: datetime) -> int:
@@ -42,6 +43,7 @@ async def queue(session: AsyncSession, messages: Sequence[Message], moment: date
             "payload": message.payload,
             "status": message.status,
             "created_at": moment,
+            "broadcast_id": message.broadcast_id,
         }
         for message in messages
     ]

@@ -1,4 +1,5 @@
-"""Telegram handlers for organisers in their private chat: creating and running activities."""
+"""Telegram handlers for organisers in their private chat: activities, broadcasts, statistics
+and exports."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from bot import i18n
 from bot.activities import form as activity_form
 from bot.activities import organising
 from bot.activities.organising import Action
+from bot.broadcasts import chat as broadcast_chat
 from bot.desk import Desk
 from bot.i18n import _
 from bot.outgoing import Reply, Response
@@ -53,7 +55,7 @@ async def reply(update: Update, context: Context, action: Action) -> None:
 
 
 async def drafting(update: Update, context: Context) -> bool:
-    """Whether the organiser is in the middle of creating or changing an activity."""
+    """Whether the organiser is in the middle of writing an activity or a broadcast."""
     assert update.effective_user is not None
     return await organising.drafting(desk(context), update.effective_user.id)
 
@@ -69,11 +71,17 @@ async def activities(update: Update, context: Context) -> None:
 
 
 async def cancel(update: Update, context: Context) -> None:
-    """/cancel: forget the activity being described, else what a resident's /cancel does."""
+    """/cancel: forget the activity or broadcast being written, else what a resident's /cancel
+    does."""
     if await drafting(update, context):
         await reply(update, context, organising.cancel)
     else:
         await resident.command(dialogue.cancel)(update, context)
+
+
+async def broadcast(update: Update, context: Context) -> None:
+    """/broadcast: write a notice to residents, one question at a time."""
+    await reply(update, context, broadcast_chat.start)
 
 
 async def broadcasts(update: Update, context: Context) -> None:
@@ -112,7 +120,8 @@ async def _say(
 
 
 async def on_message(update: Update, context: Context) -> None:
-    """An answer for the activity being described; with none in progress, a resident's message."""
+    """An answer for the activity or broadcast being written; with none in progress, a
+    resident's message."""
     message = update.effective_message
     assert message is not None
     text = message.text
@@ -156,12 +165,13 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
         ("activities", activities),
         ("cancel", cancel),
         ("export", export),
+        ("broadcast", broadcast),
         ("broadcasts", broadcasts),
         ("stats", show_stats),
     ):
         application.add_handler(CommandHandler(name, callback, filters=mine))
     strangers = PRIVATE & NEW_MESSAGE & ~organisers
-    for name in ("export", "broadcasts", "stats"):
+    for name in ("export", "broadcast", "broadcasts", "stats"):
         application.add_handler(CommandHandler(name, not_an_organiser, filters=strangers))
     application.add_handler(MessageHandler(mine & ~filters.COMMAND, on_message))
     application.add_handler(CallbackQueryHandler(on_press, pattern=r"^o:"))

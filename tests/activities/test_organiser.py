@@ -11,8 +11,8 @@ from bot import i18n
 from bot.activities.text import describe_repeat, repeat_rule
 from db.models import (
     Activity,
-    ActivityDraft,
     ActivityKind,
+    Draft,
     Enrolment,
     EnrolmentStatus,
     Outbox,
@@ -198,7 +198,7 @@ async def test_an_organiser_creates_a_weekly_homework_group(
         "active",
     )
     async with sessions() as session:
-        assert (await session.exec(select(ActivityDraft))).all() == []
+        assert (await session.exec(select(Draft))).all() == []
 
 
 async def test_a_meeting_is_created_without_a_description(
@@ -271,7 +271,7 @@ async def test_an_identical_activity_is_not_created_twice(
         )
     async with sessions() as session:
         assert len((await session.exec(select(Activity))).all()) == 1
-        assert (await session.exec(select(ActivityDraft))).all() == []
+        assert (await session.exec(select(Draft))).all() == []
 
 
 async def test_bad_answers_are_asked_again_and_change_nothing(
@@ -333,7 +333,7 @@ async def test_bad_answers_are_asked_again_and_change_nothing(
             await org.hears("Which ages")
 
         async with sessions() as session:
-            draft = (await session.exec(select(ActivityDraft))).one()
+            draft = (await session.exec(select(Draft))).one()
         assert draft.step == "ages"
         assert draft.data == {
             "kind": "homework",
@@ -352,7 +352,7 @@ async def test_bad_answers_are_asked_again_and_change_nothing(
         org.says("hello")
         await org.hears("Which language do you want to use?")
     async with sessions() as session:
-        assert (await session.exec(select(ActivityDraft))).all() == []
+        assert (await session.exec(select(Draft))).all() == []
         assert (await session.exec(select(Activity))).all() == []
 
 
@@ -383,7 +383,7 @@ async def test_stale_and_forged_presses_and_strangers_change_nothing(
             assert org.notices[-1] == STALE, forged
         await org.hears_nothing_more()
         async with sessions() as session:
-            draft = (await session.exec(select(ActivityDraft))).one()
+            draft = (await session.exec(select(Draft))).one()
         assert (draft.step, draft.data) == ("title", {"kind": "event"})
 
         stranger = Person(telegram, 7001, "en")
@@ -399,7 +399,7 @@ async def test_stale_and_forged_presses_and_strangers_change_nothing(
         assert stranger.notices[-1] == STALE
     assert (await the_activity(sessions)).status == "active"
     async with sessions() as session:
-        assert len((await session.exec(select(ActivityDraft))).all()) == 1
+        assert len((await session.exec(select(Draft))).all()) == 1
         assert (await session.exec(select(Outbox))).all() == []
 
 
@@ -579,7 +579,7 @@ async def test_an_arabic_text_written_through_change_is_what_arabic_residents_re
         "ar": {"title": ARABIC_TITLE, "description": ARABIC_DESCRIPTION}
     }
     async with sessions() as session:
-        assert (await session.exec(select(ActivityDraft))).all() == []
+        assert (await session.exec(select(Draft))).all() == []
 
 
 async def test_skipping_every_text_in_a_language_removes_it_and_old_buttons_do_nothing(

@@ -204,7 +204,7 @@ async def test_an_organiser_reads_how_it_went_and_stops_what_is_still_on_its_way
     await neighbourhood(sessions, settings)
     notice = Notice.of({"segment": {"language": "ar"}, "text": {"ar": "اجتماع"}}, LANGUAGES, "it")
     async with sessions() as session, session.begin():
-        await broadcasts.queue(session, notice, "it", datetime.now(UTC), created_by=ORGANISER)
+        await broadcasts.queue(session, notice, "it", datetime.now(UTC))
     giulia, stranger = Person(telegram, ORGANISER, "en"), Person(telegram, 7003, "en")
     samir = Person(telegram, 7002, "ar")
     async with bot.running(**DESK_SETTINGS):
@@ -216,7 +216,7 @@ async def test_an_organiser_reads_how_it_went_and_stops_what_is_still_on_its_way
             await asyncio.sleep(0.02)
         giulia.says("/broadcasts")
         shown = await giulia.hears(
-            "Broadcast #1", "language = ar", "Sent: 1 of 2", "on their way: 1"
+            "Broadcast #1", "readers of Arabic", "Sent: 1 of 2", "on their way: 1"
         )
         assert "By channel: telegram 1/1, whatsapp 0/1" in (shown.text or "")
         await giulia.taps("Stop sending", on=shown)
