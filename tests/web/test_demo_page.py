@@ -2,10 +2,10 @@
 
 A resident writing in Arabic asks for food aid through the page; a volunteer takes the request
 in the queue's group and answers in his private chat; the resident reads the answer; the clock
-brings a reminder. On WhatsApp, a resident with an Egyptian number starts an intake with reply
-buttons and lists; a day later, only a template reaches a resident. Everything is found by its
-role and accessible name, as a screen reader would find it, in the page's language (Italian,
-the demo's default).
+brings a reminder. The organiser writes a broadcast for Arabic readers and follows it. On
+WhatsApp, a resident with an Egyptian number starts an intake with reply buttons and lists; a
+day later, only a template reaches a resident. Everything is found by its role and accessible
+name, as a screen reader would find it, in the page's language (Italian, the demo's default).
 """
 
 from __future__ import annotations
@@ -220,3 +220,29 @@ async def test_a_day_after_a_whatsapp_resident_wrote_the_reminder_is_a_template(
     answer = hoda.locator(".from-person").get_by_role("article").last  # her side of the chat
     await expect(answer).to_contain_text("سأحضر")
     await expect(answer).to_have_css("direction", "rtl")
+
+
+async def test_the_organiser_writes_a_broadcast_for_arabic_readers_and_follows_it(
+    page: Page, demo: Demo
+) -> None:
+    chats = page.get_by_role("navigation", name=it("Open a chat"))
+    await chats.get_by_role("button", name="Giulia, Telegram", exact=True).click()
+    giulia = page.get_by_role("region", name="Giulia", exact=True)
+    await writes(giulia, "/broadcast")
+    await sees(giulia, it("Who should receive the notice?"))
+    await taps(giulia, it("Those who read a language"))
+    await sees(giulia, it("Which language do they read?"))
+    await taps(giulia, "arabo")
+    await sees(giulia, it("Type the notice in {language}.").format(language="arabo"))
+    await writes(giulia, "حفلة في الفناء يوم السبت")
+    preview = await sees(giulia, "حفلة في الفناء يوم السبت")
+    await expect(preview).to_contain_text("arabo")
+    question = await sees(giulia, it("Send this notice to {count} person?").split(" {")[0])
+    await question.get_by_role("button", name=it("Send"), exact=True).click()
+    # Amina and Fatima on Telegram, Hoda on WhatsApp: all three within reach.
+    done = it("Broadcast {number}: {sent} of {total} sent. Done.")
+    await sees(giulia, done.format(number="#1", sent=3, total=3))
+    await chats.get_by_role("button", name="Amina, Telegram", exact=True).click()
+    amina = page.get_by_role("region", name="Amina", exact=True)
+    notice = await sees(amina, "حفلة في الفناء يوم السبت")
+    assert await notice.evaluate("e => getComputedStyle(e).direction") == "rtl"
