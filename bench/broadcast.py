@@ -5,8 +5,9 @@ process, SQLite WAL + synchronous=FULL) to the Bot API emulation in this process
 --recipients residents (10,000) who agreed to the privacy notice, a third each reading Italian,
 English and Arabic; the notice has an Italian and an Arabic text, so English readers get the
 Italian one under a line naming its language. The bot is started first; then the broadcast is
-queued as `helpdesk broadcast --yes` queues it (`bot.broadcasts.notice.queue`, one outbox row per
-resident in one transaction), and the running bot finds it at its next look at the outbox.
+queued as an organiser's Send in the chat queues it (`bot.broadcasts.notice.queue`, one outbox
+row per resident in one transaction), and the running bot finds it at its next look at the
+outbox, and shows the organiser its progress in one message it edits, then a report.
 
 Two runs, each on a fresh database:
   straight     the bot sends everything.
@@ -22,6 +23,8 @@ Figures:
   first after    seconds from the broadcast's commit to the first message accepted
   missing        residents who got no message (target 0)
   duplicates     residents who got more than one (0 straight; killed: at most IN_FLIGHT)
+  edits          times the organiser's progress message was edited while it went
+  report after   seconds from the last message accepted to the organiser's report
   bot MiB        the bot process's peak resident memory (VmHWM), the last process in a run
 """
 
@@ -48,9 +51,10 @@ from bot.outbox.sender import IN_FLIGHT
 from bot.residents.privacy import NOTICE_VERSION
 from db.models import Consent
 from db.session import create_engine, session_factory
-from handlers.emulation.telegram import EmulatedBotAPI
+from handlers.emulation.telegram import Call, EmulatedBotAPI
 
 TOKEN = "123456:BENCH-TOKEN"
+ORGANISER = 10**9  # a Telegram id no resident has
 TEXTS = {
     "it": "Sabato festa in cortile, alle 16! Portate qualcosa da condividere.",
     "ar": "حفلة في الفناء يوم السبت الساعة 4 عصرًا! أحضروا شيئًا للمشاركة.",
@@ -68,6 +72,8 @@ class RunResult:
     first_after_s: float
     missing: int
     duplicates: int
+    progress_edits: int
+    report_after_s: float
     bot_mib: float
     wall_s: float
 
@@ -117,7 +123,7 @@ async def measure(name: str, count: int, kill_at: int | None, limit_s: float) ->
                 await server.wait_for_call("getUpdates", timeout=60)  # it is up and polling
                 notice = Notice.of({"text": TEXTS}, ("it", "en", "ar"), "it")
                 async with sessions() as session, session.begin():
-                    await queue(session, notice, "it", datetime.now(UTC))
+                    await queue(session, notice, "it", datetime.now(UTC), ORGANISER, language="it")
                 queued_at = time.monotonic()
                 calls_before = len(server.calls)
 
@@ -137,6 +143,11 @@ async def measure(name: str, count: int, kill_at: int | None, limit_s: float) ->
                         raise BenchError(f"{name}: the bot stopped (see its log)")
                     await asyncio.sleep(0.2)
                 await asyncio.sleep(2)  # anything still on its way (a duplicate) arrives
+                reported = await server.wait_for_call(
+                    "sendMessage",
+                    lambda call: _to_organiser(call) and "Inviati:" in str(call.params.get("text")),
+                    timeout=30,
+                )
                 memory = peak_mib(bot.pid)
             finally:
                 if bot.poll() is None:
@@ -146,9 +157,14 @@ async def measure(name: str, count: int, kill_at: int | None, limit_s: float) ->
     finally:
         await server.stop()
     sent = [
-        call.at for call in server.calls[calls_before:] if call.method == "sendMessage" and call.ok
+        call.at
+        for call in server.calls[calls_before:]
+        if call.method == "sendMessage" and call.ok and not _to_organiser(call)
     ]
     received = [len(server.chats.get(n, [])) for n in range(1, count + 1)]
+    edits = [
+        call for call in server.calls if call.method == "editMessageText" and _to_organiser(call)
+    ]
     seconds = (sent[-1] - sent[0]) if len(sent) > 1 else 0.0
     rate = (len(sent) - 1) / seconds if seconds else 0.0
     return RunResult(
@@ -161,9 +177,15 @@ async def measure(name: str, count: int, kill_at: int | None, limit_s: float) ->
         first_after_s=(sent[0] - queued_at) if sent else float("nan"),
         missing=sum(1 for n in received if n == 0),
         duplicates=sum(1 for n in received if n > 1),
+        progress_edits=len(edits),
+        report_after_s=reported.at - sent[-1],
         bot_mib=memory,
         wall_s=time.monotonic() - started,
     )
+
+
+def _to_organiser(call: Call) -> bool:
+    return str(call.params.get("chat_id")) == str(ORGANISER)
 
 
 async def run(options: argparse.Namespace, progress: Callable[[str], None]) -> dict[str, Any]:
@@ -187,13 +209,15 @@ def table(figures: dict[str, Any]) -> str:
         f"broadcast benchmark: python {figures['python']}, helpdesk run against the Bot API "
         "emulation (429 over 30 messages a second)",
         f"{'run':<10}{'msg/s':>8}{'of limit':>10}{'busiest 1 s':>13}{'429s':>6}"
-        f"{'first after':>13}{'missing':>9}{'duplicates':>12}{'bot MiB':>9}{'wall':>8}",
+        f"{'first after':>13}{'missing':>9}{'duplicates':>12}{'edits':>7}{'report after':>14}"
+        f"{'bot MiB':>9}{'wall':>8}",
     ]
     for run_ in figures["runs"]:
         lines.append(
             f"{run_['name']:<10}{run_['per_second']:>8.2f}{run_['percent_of_limit']:>9.1f}%"
             f"{run_['busiest_second']:>13}{run_['rejected_429']:>6}"
             f"{run_['first_after_s']:>12.1f}s{run_['missing']:>9}{run_['duplicates']:>12}"
+            f"{run_['progress_edits']:>7}{run_['report_after_s']:>13.1f}s"
             f"{run_['bot_mib']:>9.0f}{run_['wall_s']:>7.0f}s"
         )
     straight, killed = figures["runs"]

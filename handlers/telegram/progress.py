@@ -10,7 +10,7 @@ import logging
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from telegram import Bot
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
 from bot import i18n
 from bot.broadcasts import report
@@ -51,6 +51,8 @@ async def show_progress(bot: Bot, services: Desk, shown: dict[int, str]) -> None
             await _reported(services, progress)
         except BadRequest:
             log.warning("broadcast %s: its progress could not be shown", progress.broadcast.id)
+        except (RetryAfter, NetworkError):  # Telegram is busy or out of reach: at the next look
+            return
 
 
 async def _show(bot: Bot, services: Desk, progress: Progress, shown: dict[int, str]) -> None:
