@@ -354,11 +354,13 @@ async def _post_shutdown(application: Application) -> None:  # type: ignore[type
 
 async def _publish_commands(application: Application, settings: Settings) -> None:  # type: ignore[type-arg]
     """The command menu in each enabled language, and in the default one for everyone else."""
-    # Telegram takes two-letter language codes only; other languages get the default menu.
-    for language in (None, *(code for code in settings.languages if len(code) == 2)):
+    for language in (None, *settings.languages):
+        client_code = i18n.two_letter_code(language) if language else None
+        if language is not None and client_code is None:
+            continue  # Telegram names languages by two letters (Filipino: "tl"); else the default
         with i18n.locale(language or settings.default_language):
             commands = [BotCommand(name, _(description)) for name, description in COMMANDS]
-        await application.bot.set_my_commands(commands, language_code=language)
+        await application.bot.set_my_commands(commands, language_code=client_code)
     # Organisers get their own commands in their chat's menu (in the deployment's language).
     with i18n.locale(settings.default_language):
         theirs = [BotCommand(name, _(text)) for name, text in organising.COMMANDS]

@@ -136,6 +136,13 @@ class ChooseLanguage(ButtonData, prefix="lang"):
 
 
 @dataclass(frozen=True)
+class LanguagePage(ButtonData, prefix="langs"):
+    """The language picker's first page (the likeliest languages) or its other languages."""
+
+    page: Literal["first", "others"]
+
+
+@dataclass(frozen=True)
 class GiveConsent(ButtonData, prefix="consent"):
     version: str  # of the privacy notice the resident read
     answer: Literal["yes", "no"]

@@ -128,13 +128,23 @@ def language_name_in(language: str, reader: str) -> str:
     return Locale.parse(language).get_display_name(reader) or language
 
 
+# Codes clients send for a language that the help desk names otherwise.
+_CLIENT_ALIASES = {"tl": "fil", "sqi": "sq"}
+
+
 def match_language(hint: str | None, enabled: tuple[str, ...]) -> str | None:
     """The enabled language that a client's language tag (e.g. "ar-EG", "tl") points to."""
     if not hint:
         return None
     primary = hint.replace("_", "-").split("-")[0].lower()
-    primary = {"tl": "fil", "sqi": "sq"}.get(primary, primary)
+    primary = _CLIENT_ALIASES.get(primary, primary)
     return primary if primary in enabled else None
+
+
+def two_letter_code(language: str) -> str | None:
+    """The ISO 639-1 code a client names a language by (Filipino: "tl"), if it has one."""
+    code = next((alias for alias, ours in _CLIENT_ALIASES.items() if ours == language), language)
+    return code if len(code) == 2 else None
 
 
 def aware(moment: datetime) -> datetime:

@@ -202,7 +202,13 @@ def init(root: Path, language: str) -> Path:
     path = po_path(root, language)
     if path.exists():
         raise CatalogError(f"{relative(root, path)}: already exists (use update)")
-    catalog = load(root, template_path(root), language)  # the locale gives the Plural-Forms header
+    # Read as the template it is (two plural forms), then given the language, whose locale sets
+    # the Plural-Forms header: each plural entry gets as many empty forms as the language has.
+    catalog = load(root, template_path(root))
+    catalog.locale = Locale.parse(language)
+    for message in catalog:
+        if message.id and message.pluralizable:
+            message.string = ("",) * catalog.num_plurals
     catalog.revision_date = now()
     catalog.fuzzy = False
     write_if_changed(path, render_po(catalog))

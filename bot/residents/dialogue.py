@@ -11,6 +11,7 @@ from bot.buttons import (
     EraseData,
     GiveConsent,
     IntakePress,
+    LanguagePage,
     ReadWaiting,
     Rsvp,
     StartFlow,
@@ -53,6 +54,9 @@ async def press(convo: Conversation, data: str) -> Response:
     pressed = buttons.parse(data)
     if isinstance(pressed, ChooseLanguage):
         return await _set_language(convo, pressed.code)
+    if isinstance(pressed, LanguagePage):
+        await convo.ensure_resident()
+        return Response(edit=language_picker(convo, pressed.page))
     if convo.resident is None:
         return stale(Reply(_("Please send /start to begin.")))
     match pressed:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot import i18n
 from bot.activities import signup
-from bot.buttons import ChooseLanguage, StartFlow
+from bot.buttons import ChooseLanguage, LanguagePage, StartFlow
 from bot.i18n import _
 from bot.intake import questions
 from bot.intake.flows import FLOWS
@@ -31,18 +31,38 @@ async def next_prompt(convo: Conversation) -> Reply:
     return menu()
 
 
-def language_picker(convo: Conversation) -> Reply:
+# A WhatsApp list holds ten rows: beyond ten languages, the picker shows the likeliest nine and
+# "Other languages", which shows the rest.
+PICKER_ROWS = 10
+
+
+def language_picker(convo: Conversation, page: str = "first") -> Reply:
+    """The enabled languages, each named in its own script, the one the resident's phone
+    suggests marked and on the first page; two to a row when they are many."""
     chosen = convo.resident.language if convo.resident else None
-    buttons = tuple(
-        (
-            Button(
-                ("✓ " if code == chosen else "") + i18n.language_name(code),
-                ChooseLanguage(code).pack(),
-            ),
+    languages = list(convo.settings.languages)
+    turn: Button | None = None
+    if len(languages) > PICKER_ROWS:
+        first = languages[: PICKER_ROWS - 1]
+        if chosen in languages and chosen not in first:
+            first = [chosen, *first[:-1]]
+        if page == "first":
+            languages = first
+            turn = Button(_("Other languages ›"), LanguagePage("others").pack())
+        else:
+            languages = [code for code in languages if code not in first]
+            turn = Button(_("« Back"), LanguagePage("first").pack())
+    choices = [
+        Button(
+            ("✓ " if code == chosen else "") + i18n.language_name(code), ChooseLanguage(code).pack()
         )
-        for code in convo.settings.languages
-    )
-    return Reply(_("Hello! Which language do you want to use?"), buttons)
+        for code in languages
+    ]
+    if turn is not None:
+        choices.append(turn)
+    width = 2 if len(choices) > 4 else 1
+    rows = tuple(tuple(choices[i : i + width]) for i in range(0, len(choices), width))
+    return Reply(_("Hello! Which language do you want to use?"), rows)
 
 
 def menu() -> Reply:

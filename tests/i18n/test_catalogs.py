@@ -145,6 +145,15 @@ def test_init_arabic_uses_six_plural_forms(root: Path) -> None:
     assert catalogs.main(["--root", str(root), "init", "xx"]) == 1
 
 
+def test_init_chinese_gives_each_plural_entry_its_one_form(root: Path) -> None:
+    """The template has two forms per plural entry; Chinese has one."""
+    catalogs.init(root, "zh")
+    catalog = catalogs.load(root, catalogs.po_path(root, "zh"), "zh")
+    plural = [message for message in catalog if message.id and message.pluralizable]
+    assert catalog.num_plurals == 1 and plural
+    assert all(message.string == ("",) for message in plural)
+
+
 def test_update_keeps_translations_and_adds_new_ones_untranslated(root: Path) -> None:
     write_source(root, 'EXTRA = N_("Thank you for waiting")\n')
     catalogs.extract(root)
