@@ -18,7 +18,7 @@ from bot.cases.routing import QueueSettings, Route, RoutingError, parse_queues, 
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///helpdesk.db"
 DEFAULT_CONFIG = "helpdesk.toml"
-DEFAULT_LANGUAGES = ("it", "en", "ar")
+DEFAULT_LANGUAGES = i18n.KNOWN_LANGUAGES  # all fourteen, in the picker's order
 WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 _KNOWN_KEYS = {

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import config
+from bot import config, i18n
 from bot.config import ConfigError
 
 
@@ -21,7 +21,7 @@ def test_no_file_needed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     assert settings.api_url == "https://api.telegram.org/bot"
     assert settings.database_url == "sqlite+aiosqlite:///helpdesk.db"
     assert settings.timezone == ZoneInfo("Europe/Rome")
-    assert settings.languages == ("it", "en", "ar")
+    assert settings.languages == i18n.KNOWN_LANGUAGES  # all fourteen
     assert settings.default_language == "it"
 
 

@@ -20,7 +20,8 @@ from babel.support import NullTranslations, Translations
 LOCALES_DIR = Path(__file__).resolve().parents[2] / "locales"
 DOMAIN = "messages"
 
-# The communities of Milan the help desk is meant to serve; a deployment enables some of them.
+# The communities of Milan the help desk serves, in the order the language picker offers them;
+# all are enabled unless a deployment lists fewer.
 KNOWN_LANGUAGES = (
     "it", "en", "ar", "zh", "es", "fil", "si", "ta", "ro", "uk", "bn", "sq", "fr", "ur",
 )  # fmt: skip

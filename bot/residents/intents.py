@@ -48,8 +48,15 @@ _ALIF = str.maketrans(dict.fromkeys("\u0623\u0625\u0622", "\u0627"))
 _VOWELS = re.compile("[\u064b-\u065f\u0670]")
 
 
+# Latin letters as people type them on a phone: often without their accents ("activites",
+# "stergere"). Only marks on a Latin letter go: in other scripts a mark can be a vowel.
+_LATIN_MARKS = re.compile("(?<=[a-z])[\u0300-\u036f]+")
+
+
 def _plain(word: str) -> str:
-    return _VOWELS.sub("", unicodedata.normalize("NFKC", word).casefold().translate(_ALIF))
+    word = unicodedata.normalize("NFKC", word).casefold().translate(_ALIF)
+    word = _LATIN_MARKS.sub("", unicodedata.normalize("NFD", word))
+    return unicodedata.normalize("NFC", _VOWELS.sub("", word))
 
 
 def typed(text: str) -> Intent:

@@ -47,6 +47,12 @@ VALUE_LIMIT = 700
 _TEMPLATE_LANGUAGES = {"zh": "zh_CN"}
 
 
+def template_language(language: str) -> TemplateLanguage | None:
+    """Meta's code for templates in a language; None where WhatsApp takes none (Sinhala)."""
+    code = _TEMPLATE_LANGUAGES.get(language, language)
+    return next((member for member in TemplateLanguage if member.value == code), None)
+
+
 class WhatsAppChannel:
     """Delivers to residents on WhatsApp, a little under the number's pace for bulk sending;
     outside a resident's window, with the templates the deployment had approved."""
@@ -83,9 +89,8 @@ class WhatsAppChannel:
         if named is None:
             return Delivery(Outcome.WINDOW_CLOSED)
         name, language = named
-        try:
-            code = TemplateLanguage(_TEMPLATE_LANGUAGES.get(language, language))
-        except ValueError:
+        code = template_language(language)
+        if code is None:
             log.warning("WhatsApp has no template language %r", language)
             return Delivery(Outcome.FAILED)
         params: list[BodyText._Params | QuickReplyButton._Params] = []

@@ -523,7 +523,10 @@ async def test_an_arabic_text_written_through_change_is_what_arabic_residents_re
     telegram: EmulatedBotAPI, bot: Bot, sessions
 ) -> None:
     await homework_group(sessions, capacity=6, enrolled=[])
-    async with bot.running(organisers=ORGANISERS, clock=Clock("2030-11-20T10:00")):
+    languages = ("it", "en", "ar")
+    async with bot.running(
+        organisers=ORGANISERS, clock=Clock("2030-11-20T10:00"), languages=languages
+    ):
         org = Person(telegram, ORGANISER, "en")
         await open_page(org)
         await org.taps("Change")

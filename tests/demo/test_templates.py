@@ -7,13 +7,18 @@ import re
 
 from bot.config import DEFAULT_LANGUAGES, TEMPLATE_PURPOSES
 from bot.demo import templates
+from bot.i18n import KNOWN_LANGUAGES
+from handlers.whatsapp.channel import template_language
+
+# WhatsApp takes templates in every language of the help desk but Sinhala.
+WITHOUT_TEMPLATES = {"si"}
 
 
 def test_every_purpose_has_a_template_in_every_language_of_the_demo() -> None:
     configured = templates.configured(DEFAULT_LANGUAGES)
     assert set(configured) == set(TEMPLATE_PURPOSES)
     for names in configured.values():
-        assert set(names) == set(DEFAULT_LANGUAGES)
+        assert set(names) == set(DEFAULT_LANGUAGES) - WITHOUT_TEMPLATES
         assert all(re.fullmatch(r"[a-z0-9_]{1,512}", name) for name in names.values())
 
 
@@ -29,4 +34,9 @@ def test_each_body_has_its_values_and_each_language_the_same_quick_replies() -> 
 
 
 def test_a_language_the_templates_are_not_written_in_is_left_to_the_default() -> None:
-    assert templates.configured(("it", "es"))["reminder"] == {"it": "demo_reminder"}
+    assert templates.configured(("it", "si"))["reminder"] == {"it": "demo_reminder"}
+
+
+def test_whatsapp_takes_templates_in_every_language_but_sinhala() -> None:
+    missing = {code for code in KNOWN_LANGUAGES if template_language(code) is None}
+    assert missing == WITHOUT_TEMPLATES

@@ -69,7 +69,7 @@ async def test_food_intake_in_arabic(telegram: EmulatedBotAPI, live_bot: Bot) ->
     amina = Person(telegram, 3002, "ar")
     amina.says("/start")
     await amina.hears("مرحبًا! أي لغة تريد أن تستخدم؟")
-    assert amina.buttons() == ["Italiano", "English", "✓ العربية"]
+    assert amina.buttons()[:3] == ["Italiano", "English", "✓ العربية"]
     await amina.taps("العربية")
     notice = await amina.hears("قبل أن نبدأ، كلمة قصيرة عن بياناتك.")
     # Commands stay readable inside right-to-left text.

@@ -25,6 +25,7 @@ from tests.web.serving import free_port, uvicorn_serving
 from tests.whatsapp.conftest import Desk, whatsapp_of
 
 NOUR = WaUser("201001234567", "Nour")  # an Egyptian number: Arabic is offered first
+ASIF = WaUser("923001234567", "Asif")  # a Pakistani number: Urdu
 
 
 def ar(message: str) -> str:
@@ -42,7 +43,7 @@ async def test_a_whole_food_intake_in_arabic_on_whatsapp(
     graph = desk.graph
     graph.push_text(NOUR, "/start")
     picker = await desk.reads(NOUR, ar("Hello! Which language do you want to use?"))
-    assert picker.interactive == "button"  # three languages: WhatsApp's reply buttons
+    assert picker.interactive == "list"  # fourteen languages: more than 3 reply buttons
     assert "✓ العربية" in [title for _, title in picker.buttons]
     desk.taps(NOUR, picker, "العربية")
     notice = await desk.reads(NOUR, ar("Do you agree?"))
@@ -77,6 +78,23 @@ async def test_a_whole_food_intake_in_arabic_on_whatsapp(
     assert resident.last_inbound_at is not None
     # Answered messages keep only their id, to know them if Meta delivers them again.
     assert all(row.payload == {} and row.sender == "" for row in await settled(sessions))
+
+
+async def test_fourteen_languages_fit_a_list_of_ten_rows(desk: Desk) -> None:
+    """The likeliest nine (Urdu first, from the number) and "Other languages", which lists the
+    rest."""
+    desk.graph.push_text(ASIF, "salaam")
+    picker = await desk.reads(ASIF, said("ur", "Hello! Which language do you want to use?"))
+    titles = [title for _, title in picker.buttons]
+    assert picker.interactive == "list" and len(titles) == 10
+    assert titles[0] == "✓ اردو" and titles[-1] == said("ur", "Other languages ›")
+    desk.taps(ASIF, picker, said("ur", "Other languages ›"))
+    others = await desk.reads(ASIF, said("ur", "Hello! Which language do you want to use?"))
+    assert [title for _, title in others.buttons] == [
+        "Română", "Українська", "বাংলা", "Shqip", "Français", said("ur", "« Back"),
+    ]  # fmt: skip
+    desk.taps(ASIF, others, "Română")
+    await desk.reads(ASIF, said("ro", "Do you agree?"))
 
 
 async def test_a_message_delivered_twice_is_answered_once(desk: Desk) -> None:
