@@ -144,8 +144,8 @@ def match_language(hint: str | None, enabled: tuple[str, ...]) -> str | None:
 
 def two_letter_code(language: str) -> str | None:
     """The ISO 639-1 code a client names a language by (Filipino: "tl"), if it has one."""
-    code = next((alias for alias, ours in _CLIENT_ALIASES.items() if ours == language), language)
-    return code if len(code) == 2 else None
+    codes = [language, *(alias for alias, ours in _CLIENT_ALIASES.items() if ours == language)]
+    return next((code for code in codes if len(code) == 2), None)
 
 
 def aware(moment: datetime) -> datetime:

@@ -5,6 +5,7 @@ language's plural forms. Urdu reads right to left as Arabic does."""
 
 from __future__ import annotations
 
+import json
 import unicodedata
 from datetime import datetime
 from typing import Any
@@ -183,3 +184,23 @@ def test_each_command_has_its_own_word_which_works_without_accents(language: str
         )
         typed = bare if bare.isascii() else word
         assert command_named(typed, language) is BY_COMMAND[command], (command, typed)
+
+
+async def test_the_command_menu_is_set_in_every_language(
+    telegram: EmulatedBotAPI, live_bot: Bot
+) -> None:
+    """Telegram names Filipino "tl"; a phone in a language not offered gets the default menu."""
+    menus = {}
+    for call in telegram.calls:
+        if call.method == "setMyCommands" and "scope" not in call.params:
+            commands = call.params["commands"]
+            listed = json.loads(commands) if isinstance(commands, str) else commands
+            menus[call.params.get("language_code")] = {
+                c["command"]: c["description"] for c in listed
+            }
+    codes = {"fil": "tl"}
+    assert set(menus) == {None, *(codes.get(code, code) for code in i18n.KNOWN_LANGUAGES)}
+    for language in i18n.KNOWN_LANGUAGES:
+        menu = menus[codes.get(language, language)]
+        assert menu["status"] == said(language, "See your requests")
+    assert menus[None]["status"] == said("it", "See your requests")
