@@ -761,6 +761,56 @@ class EmulatedBotAPI(LocalServer[Change]):
         }
         return self.push_update({"message": message})
 
+    def push_raw_message(
+        self,
+        sender: JSON,
+        chat_id: int,
+        content: JSON,
+        *,
+        edited: bool = False,
+        sender_chat: bool = False,
+    ) -> int:
+        """A message from anyone at all (a bot, a group's anonymous admin: `sender_chat`), as
+        new or as `edited`: what tests of odd input send."""
+        self._message_ids[chat_id] += 1
+        message = {
+            "message_id": self._message_ids[chat_id],
+            "date": self._timestamp(),
+            "chat": self._chat_json(chat_id),
+            "from": sender,
+            **content,
+        }
+        if sender_chat:
+            message["sender_chat"] = self._chat_json(chat_id)
+        if edited:
+            message["edit_date"] = message["date"]
+            return self.push_update({"edited_message": message})
+        return self.push_update({"message": message})
+
+    def push_raw_press(self, sender: JSON, chat_id: int, data: str) -> int:
+        """A press with any data, on the bot's latest message in the chat (on an inaccessible
+        one if it sent none there): what a modified client can send."""
+        shown = [m for m in self.chats.get(chat_id, []) if not m.deleted]
+        message = (
+            self._message_json(shown[-1])
+            if shown
+            else {"chat": self._chat_json(chat_id), "message_id": 1, "date": 0}
+        )
+        query_id = str(next(self._ids))
+        self._callback_ids[query_id] = (int(sender["id"]), chat_id)
+        query = {
+            "id": query_id,
+            "from": sender,
+            "message": message,
+            "chat_instance": str(chat_id),
+            "data": data,
+        }
+        return self.push_update({"callback_query": query})
+
+    def new_file(self, data: bytes = b"", name: str = "file") -> JSON:
+        """A file Telegram holds, as a message refers to it (what the bot may download)."""
+        return self._new_file(data, name)
+
     def _push_callback(self, user: User, message: JSON, data: str) -> int:
         self.users[user.id] = user
         query_id = str(next(self._ids))
