@@ -10,6 +10,7 @@ order (PerChatOrder).
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
@@ -26,6 +27,7 @@ from bot.desk import Desk
 from bot.outbox import store as outbox
 from db.session import database_answers
 from handlers.telegram.context import ALLOWED_UPDATES, Wiring
+from handlers.web import bodies
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +53,13 @@ def web_app(
         given = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode(), secret.encode()):
             return PlainTextResponse("forbidden", status_code=403)
+        body = await bodies.within(request)
+        if body is None:
+            return PlainTextResponse("too large", status_code=413)
+        if not bodies.is_json(request):
+            return PlainTextResponse("not JSON", status_code=415)
         try:
-            data = await request.json()
+            data = json.loads(body)
             if not isinstance(data, dict) or type(data.get("update_id")) is not int:
                 raise ValueError("no update id")
             update = Update.de_json(data, application.bot)

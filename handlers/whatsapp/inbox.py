@@ -217,16 +217,26 @@ def _intent(message: dict[str, Any]) -> Intent:
     """What the resident's message asks: a command, a choice, an answer, or something else."""
     kind = message.get("type")
     if kind == "text":
-        return typed(str((message.get("text") or {}).get("body") or ""))
+        return typed(_text(_part(message, "text").get("body")))
     if kind == "interactive":
-        interactive = message.get("interactive") or {}
-        chosen = interactive.get("button_reply") or interactive.get("list_reply") or {}
-        data = str(chosen.get("id") or "")
+        interactive = _part(message, "interactive")
+        chosen = _part(interactive, "button_reply") or _part(interactive, "list_reply")
+        data = _text(chosen.get("id"))
         return lambda convo: dialogue.press(convo, data)
     if kind == "button":  # a quick-reply button of a template
-        data = str((message.get("button") or {}).get("payload") or "")
+        data = _text(_part(message, "button").get("payload"))
         return lambda convo: dialogue.press(convo, data)
     return dialogue.unsupported
+
+
+def _part(message: dict[str, Any], key: str) -> dict[str, Any]:
+    """A part of a message as Meta nests it; empty where it is missing or not an object."""
+    found = message.get(key)
+    return found if isinstance(found, dict) else {}
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def _answer(response: Response, message: dict[str, Any]) -> list[dict[str, Any]]:
@@ -263,8 +273,7 @@ def _words_of(message: dict[str, Any]) -> str | None:
     is (with a link to the map)."""
     kind = message.get("type")
     if kind == "text":
-        body = (message.get("text") or {}).get("body")
-        return str(body) if body else None
+        return _text(_part(message, "text").get("body")) or None
     place = message.get("location")
     if kind == "location" and isinstance(place, dict):
         try:
@@ -297,9 +306,9 @@ def _media_of(message: dict[str, Any]) -> dict[str, Any] | None:
     return {
         "kind": kind.value,
         "id": found["id"],
-        "mime": found.get("mime_type"),
-        "filename": found.get("filename"),
-        "caption": found.get("caption"),
+        "mime": _text(found.get("mime_type")) or None,
+        "filename": _text(found.get("filename")) or None,
+        "caption": _text(found.get("caption")) or None,
     }
 
 

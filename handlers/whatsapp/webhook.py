@@ -28,13 +28,13 @@ from bot.outbox import store as outbox
 from bot.outbox.store import Reported
 from bot.residents import inbound
 from bot.residents.inbound import Received
+from handlers.web import bodies
 from handlers.whatsapp.codes import UNDELIVERABLE, WINDOW_CLOSED
 from handlers.whatsapp.inbox import CHANNEL
 
 log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
-MAX_BODY = 1024 * 1024  # Meta's notifications are a few kilobytes
 
 
 def signed(body: bytes, secret: str) -> str:
@@ -65,18 +65,13 @@ def whatsapp_routes(
         given = request.headers.get(SIGNATURE_HEADER)
         if not given:
             return PlainTextResponse("unsigned", status_code=401)
-        declared = request.headers.get("content-length", "")
-        if declared.isascii() and declared.isdigit() and int(declared) > MAX_BODY:
+        body = await bodies.within(request)
+        if body is None:
             return PlainTextResponse("too large", status_code=413)
-        body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > MAX_BODY:
-                return PlainTextResponse("too large", status_code=413)
-        if not hmac.compare_digest(
-            given.encode(), signed(bytes(body), settings.app_secret).encode()
-        ):
+        if not hmac.compare_digest(given.encode(), signed(body, settings.app_secret).encode()):
             return PlainTextResponse("forbidden", status_code=403)
+        if not bodies.is_json(request):
+            return PlainTextResponse("not JSON", status_code=415)
         try:
             data = json.loads(body)
         except ValueError:
@@ -119,7 +114,8 @@ def _read(data: object, phone_id: str) -> tuple[list[Received], list[tuple[str, 
             value = change.get("value")
             if change.get("field") != "messages" or not isinstance(value, dict):
                 continue
-            if (value.get("metadata") or {}).get("phone_number_id") != phone_id:
+            metadata = value.get("metadata")
+            if not isinstance(metadata, dict) or metadata.get("phone_number_id") != phone_id:
                 continue
             contacts = _list(value.get("contacts"))
             for message in _list(value.get("messages")):

@@ -58,9 +58,11 @@ def notification(phone_id: str = NUMBER.phone_id) -> bytes:
 
 
 async def post(url: str, body: bytes, headers: dict[str, str]) -> int:
+    """POST as Meta does: JSON, unless the headers say otherwise."""
+    sent = {"Content-Type": "application/json", **headers}
     async with (
         aiohttp.ClientSession() as client,
-        client.post(f"{url}/whatsapp", data=body, headers=headers) as response,
+        client.post(f"{url}/whatsapp", data=body, headers=sent) as response,
     ):
         return response.status
 
@@ -102,6 +104,8 @@ async def test_a_forged_missing_or_oversized_notification_is_refused_and_stores_
         await post(serve, not_json, {"X-Hub-Signature-256": signed(not_json, "test-app-secret")})
         == 400
     )
+    signature = {"X-Hub-Signature-256": signed(body, "test-app-secret")}
+    assert await post(serve, body, {**signature, "Content-Type": "text/plain"}) == 415
     # Signed and well formed, but for another business number: nothing for this desk.
     other = notification(phone_id="999")
     assert (
