@@ -32,7 +32,27 @@ def create_engine(url: str) -> AsyncEngine:
     )
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _tune_sqlite)
+    else:
+        event.listen(engine.sync_engine, "before_cursor_execute", _without_nul, retval=True)
     return engine
+
+
+def _without_nul(
+    _connection: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool
+) -> tuple[str, Any]:
+    """PostgreSQL's text cannot hold a NUL character, which anyone can type (and SQLite keeps):
+    it is dropped from every text written, which it never carried any meaning in."""
+    return statement, _clean(parameters)
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {key: _clean(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_clean(item) for item in value)
+    return value
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:

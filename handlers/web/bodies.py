@@ -1,7 +1,10 @@
-"""Reading a webhook's body as a stranger may send it: within a size, and only if it says it
-is JSON."""
+"""Reading a webhook's body as a stranger may send it: within a size, only if it says it is
+JSON, and only if it is."""
 
 from __future__ import annotations
+
+import json
+from typing import Any
 
 from starlette.requests import Request
 
@@ -24,3 +27,13 @@ async def within(request: Request, limit: int = MAX_BODY) -> bytes | None:
         if len(body) > limit:
             return None
     return bytes(body)
+
+
+def parsed(body: bytes) -> Any:
+    """The body as JSON proper: ValueError for anything else, NaN and Infinity included
+    (Python reads them, but they are not JSON and PostgreSQL refuses to store them)."""
+
+    def refused(constant: str) -> Any:
+        raise ValueError(f"{constant} is not JSON")
+
+    return json.loads(body, parse_constant=refused)

@@ -10,7 +10,6 @@ order (PerChatOrder).
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
@@ -59,7 +58,7 @@ def web_app(
         if not bodies.is_json(request):
             return PlainTextResponse("not JSON", status_code=415)
         try:
-            data = json.loads(body)
+            data = bodies.parsed(body)
             if not isinstance(data, dict) or type(data.get("update_id")) is not int:
                 raise ValueError("no update id")
             update = Update.de_json(data, application.bot)

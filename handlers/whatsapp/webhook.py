@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -73,7 +72,7 @@ def whatsapp_routes(
         if not bodies.is_json(request):
             return PlainTextResponse("not JSON", status_code=415)
         try:
-            data = json.loads(body)
+            data = bodies.parsed(body)
         except ValueError:
             return PlainTextResponse("not JSON", status_code=400)
         messages, statuses = _read(data, settings.phone_id)

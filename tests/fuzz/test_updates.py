@@ -14,14 +14,17 @@ import os
 import random
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from sqlalchemy import select
 from sqlmodel import SQLModel
+from sqlmodel import select as sqlmodel_select
 
 from bot.config import Settings
+from db.models import Activity, ActivityKind
 from handlers.emulation.telegram import EmulatedBotAPI
 from tests import factories
 from tests.conftest import Bot
@@ -152,3 +155,19 @@ async def test_after_a_storm_a_resident_is_still_served(
     nadia = Person(telegram, 7777, "it")
     nadia.says("/start")
     await nadia.hears("Ciao! Che lingua vuoi usare?")
+
+
+async def test_a_nul_anyone_types_is_stored_on_every_database(sessions: Any) -> None:
+    """PostgreSQL's text cannot hold NUL: it is dropped there (SQLite keeps it)."""
+    async with sessions() as session, session.begin():
+        session.add(
+            Activity(
+                kind=ActivityKind.EVENT,
+                title="Party\x00time",
+                place="Via\x00Padova",
+                starts_local=datetime(2030, 11, 24, 16, 30),
+            )
+        )
+    async with sessions() as session:
+        stored = (await session.exec(sqlmodel_select(Activity))).one()
+    assert stored.title.replace("\x00", "") == "Partytime"

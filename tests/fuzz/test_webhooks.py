@@ -43,8 +43,20 @@ BODIES = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
+# Python writes infinities as JSON's non-standard Infinity: the webhooks must refuse them.
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner),
+    max_leaves=20,
+)
+
+
+proper_json = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner),
     max_leaves=20,
 )
@@ -186,7 +198,7 @@ def whatsapp_messages() -> st.SearchStrategy[Any]:
             "type": st.sampled_from(("text", "interactive", "button", "image", "audio",
                                      "location", "sticker", "unknown", "reaction")),
         },
-        optional={key: json_values for key in ("text", "interactive", "button", "image",
+        optional={key: proper_json for key in ("text", "interactive", "button", "image",
                                                 "location", "context", "timestamp")},
     )  # fmt: skip
     return st.lists(content, min_size=1, max_size=5)

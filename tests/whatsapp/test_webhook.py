@@ -106,6 +106,12 @@ async def test_a_forged_missing_or_oversized_notification_is_refused_and_stores_
     )
     signature = {"X-Hub-Signature-256": signed(body, "test-app-secret")}
     assert await post(serve, body, {**signature, "Content-Type": "text/plain"}) == 415
+    # Python would read Infinity, which is not JSON (and which PostgreSQL refuses to store).
+    infinite = body.replace(b'"ciao"', b"Infinity")
+    assert (
+        await post(serve, infinite, {"X-Hub-Signature-256": signed(infinite, "test-app-secret")})
+        == 400
+    )
     # Signed and well formed, but for another business number: nothing for this desk.
     other = notification(phone_id="999")
     assert (
