@@ -386,3 +386,13 @@ class SeenUpdate(SQLModel, table=True):
     channel: str = Field(primary_key=True, max_length=16)
     update_key: str = Field(primary_key=True, max_length=64)
     seen_at: datetime = _timestamp(nullable=False, index=True)
+
+
+class Lease(SQLModel, table=True):
+    """Work that one process must do for the whole deployment (the paced outbox, reminders,
+    nudges): who holds it, and until when. The holder renews it while alive; once it lapses,
+    another process may take it."""
+
+    name: str = Field(primary_key=True, max_length=32)
+    holder: str = Field(max_length=64)
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

@@ -1,0 +1,61 @@
+"""Leases on SQLite and PostgreSQL: one holder at a time, renewed while alive, taken over once
+lapsed, let go at a clean stop; and many workers racing for a lapsed one, one of them wins."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot import lease
+from db.session import create_engine, session_factory
+
+T0 = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
+TERM = timedelta(seconds=15)
+
+
+async def test_one_holder_at_a_time_renewed_then_taken_over_once_lapsed(sessions: Any) -> None:
+    assert await lease.hold(sessions, "outbox", "worker-a", T0)
+    assert not await lease.hold(sessions, "outbox", "worker-b", T0 + timedelta(seconds=1))
+    assert await lease.hold(sessions, "outbox", "worker-a", T0 + timedelta(seconds=10))  # renewed
+    # Renewed at 10 s, it lasts until 25 s: at 20 s it is still A's.
+    assert not await lease.hold(sessions, "outbox", "worker-b", T0 + timedelta(seconds=20))
+    assert await lease.holder_of(sessions, "outbox", T0 + timedelta(seconds=20)) == "worker-a"
+    # A died: at 26 s the lease has lapsed and B takes it; A, back, is refused.
+    assert await lease.hold(sessions, "outbox", "worker-b", T0 + timedelta(seconds=26))
+    assert not await lease.hold(sessions, "outbox", "worker-a", T0 + timedelta(seconds=27))
+    assert await lease.holder_of(sessions, "outbox", T0 + timedelta(seconds=27)) == "worker-b"
+    # Leases of different work are independent.
+    assert await lease.hold(sessions, "reminders", "worker-a", T0 + timedelta(seconds=27))
+
+
+async def test_a_clean_stop_lets_another_take_it_at_once(sessions: Any) -> None:
+    assert await lease.hold(sessions, "outbox", "worker-a", T0)
+    await lease.release(sessions, "outbox", "worker-a")
+    assert await lease.holder_of(sessions, "outbox", T0 + timedelta(seconds=1)) is None
+    assert await lease.hold(sessions, "outbox", "worker-b", T0 + timedelta(seconds=1))
+    await lease.release(sessions, "outbox", "worker-a")  # no longer A's: nothing changes
+    assert await lease.holder_of(sessions, "outbox", T0 + timedelta(seconds=2)) == "worker-b"
+
+
+async def test_workers_racing_for_a_lapsed_lease_leave_exactly_one_holder(
+    database_url: str, sessions: Any
+) -> None:
+    """Eight workers, each with its own engine (its own connections), try at the same moment,
+    first for a lease nobody ever held, then for one whose holder died."""
+    engines = [create_engine(database_url) for _ in range(8)]
+    try:
+        factories = [session_factory(engine) for engine in engines]
+        for moment in (T0, T0 + timedelta(seconds=30)):
+            won = await asyncio.gather(
+                *(
+                    lease.hold(factory, "outbox", f"worker-{n}", moment)
+                    for n, factory in enumerate(factories)
+                )
+            )
+            assert sum(won) == 1, won
+            winner = f"worker-{won.index(True)}"
+            assert await lease.holder_of(sessions, "outbox", moment) == winner
+    finally:
+        for engine in engines:
+            await engine.dispose()
