@@ -10,16 +10,26 @@ before updating it; SQLite has one writer at a time). On SQLite, the one process
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col
 
 from db.models import Lease
 from db.session import Sessions, insert_or_ignore
 
+log = logging.getLogger(__name__)
+
 TERM = timedelta(seconds=15)  # how long a lease lasts unless renewed
 LAPSED = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+async def _nothing() -> None:
+    return None
 
 
 async def hold(
@@ -66,3 +76,54 @@ async def holder_of(sessions: Sessions, name: str, moment: datetime) -> str | No
         return None
     expires = found.expires_at if found.expires_at.tzinfo else found.expires_at.replace(tzinfo=UTC)
     return found.holder if expires > moment else None
+
+
+class Leadership:
+    """A lease held for as long as this process lives: tried at once and every third of its
+    term, so that it is renewed well before it lapses, and taken over soon after another
+    holder's lapsed. `on_gained` and `on_lost` run when that changes; a database that cannot be
+    reached counts as lost (a holder that cannot renew must not go on as if it led)."""
+
+    def __init__(
+        self,
+        sessions: Sessions,
+        name: str,
+        holder: str,
+        clock: Callable[[], datetime],
+        on_gained: Callable[[], Awaitable[None]] = _nothing,
+        on_lost: Callable[[], Awaitable[None]] = _nothing,
+        term: timedelta = TERM,
+    ) -> None:
+        self.sessions, self.name, self.holder, self.clock = sessions, name, holder, clock
+        self.on_gained, self.on_lost, self.term = on_gained, on_lost, term
+        self.leading = False
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._keep(), name=f"lease {self.name}")
+
+    async def stop(self) -> None:
+        """Stop trying; let the lease go if held, so that another takes it at once."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        if self.leading:
+            self.leading = False
+            await self.on_lost()
+            await release(self.sessions, self.name, self.holder)
+
+    async def _keep(self) -> None:
+        while True:
+            try:
+                held = await hold(self.sessions, self.name, self.holder, self.clock(), self.term)
+            except (OSError, SQLAlchemyError):
+                log.warning(
+                    "the lease %s could not be renewed: the database did not answer", self.name
+                )
+                held = False
+            if held != self.leading:
+                self.leading = held
+                log.info("this process %s %s", "now does" if held else "no longer does", self.name)
+                await (self.on_gained if held else self.on_lost)()
+            await asyncio.sleep(self.term.total_seconds() / 3)

@@ -59,3 +59,57 @@ async def test_workers_racing_for_a_lapsed_lease_leave_exactly_one_holder(
     finally:
         for engine in engines:
             await engine.dispose()
+
+
+async def leader_among(*leaderships: lease.Leadership, within: float = 3.0) -> lease.Leadership:
+    """The one that leads, once exactly one does."""
+    for _ in range(int(within / 0.05)):
+        leading = [one for one in leaderships if one.leading]
+        if len(leading) == 1:
+            return leading[0]
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{sum(one.leading for one in leaderships)} lead after {within} s")
+
+
+async def test_one_process_leads_and_another_takes_over_when_it_dies_or_stops(
+    database_url: str,
+) -> None:
+    """Two processes (two engines) with a one-second lease: one leads; when it dies (its loop
+    stops without letting go) the other leads within the term; when that one stops cleanly,
+    a third leads at its next try."""
+    engines = [create_engine(database_url) for _ in range(3)]
+    events: list[str] = []
+
+    def process(n: int) -> lease.Leadership:
+        async def gained() -> None:
+            events.append(f"{n} gained")
+
+        async def lost() -> None:
+            events.append(f"{n} lost")
+
+        return lease.Leadership(
+            session_factory(engines[n]), "outbox", f"worker-{n}", lambda: datetime.now(UTC),
+            gained, lost, term=timedelta(seconds=1),
+        )  # fmt: skip
+
+    first, second, third = (process(n) for n in range(3))
+    try:
+        first.start()
+        second.start()
+        leader = await leader_among(first, second)
+        follower = second if leader is first else first
+        assert leader._task is not None
+        leader._task.cancel()  # it dies: no renewal, no release
+        started = asyncio.get_running_loop().time()
+        assert await leader_among(follower, within=3.0) is follower
+        assert asyncio.get_running_loop().time() - started < 2.0  # the term, one try, slack
+        third.start()
+        await follower.stop()  # a clean stop lets go at once
+        assert await leader_among(third, within=1.0) is third
+        assert not follower.leading
+    finally:
+        for one in (first, second, third):
+            await one.stop()
+        for engine in engines:
+            await engine.dispose()
+    assert events.count("0 gained") + events.count("1 gained") == 2  # each led once
