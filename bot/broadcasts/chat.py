@@ -72,7 +72,7 @@ async def _prompt(turn: Turn, draft: Draft) -> Reply:
         return Reply(text, ((button(_("« Back"), draft, "back"),), cancel_row(draft)))
     if step == "versions":
         return await _versions_prompt(turn, draft)
-    return await _confirmation(turn, draft)
+    return _confirmation(draft, await _reach(turn, draft))
 
 
 def _choices(draft: Draft, question: str, choices: list[tuple[str, str]]) -> Reply:
@@ -131,8 +131,7 @@ async def _versions_prompt(turn: Turn, draft: Draft) -> Reply:
     return Reply("\n".join(lines), (*rows, cancel_row(draft)))
 
 
-async def _confirmation(turn: Turn, draft: Draft) -> Reply:
-    reach = await _reach(turn, draft)
+def _confirmation(draft: Draft, reach: Preview) -> Reply:
     text = ngettext(
         "Send this notice to {count} person?", "Send this notice to {count} people?", reach.total
     ).format(count=i18n.format_number(reach.total))
@@ -187,7 +186,7 @@ async def press(turn: Turn, draft: Draft, pressed: DraftPress) -> Response:
         draft.data = {**draft.data, "writing": choice}
         return await _go(turn, draft, "version", _language(choice))
     if draft.step == "versions" and step == "preview":
-        return await _preview(turn, draft)
+        return _preview(draft, await _reach(turn, draft))
     if draft.step == "preview" and step == "send":
         return await _send(turn, draft)
     return stale()
@@ -208,7 +207,7 @@ async def type_text(turn: Turn, draft: Draft, text: str | None) -> Response:
     reach = await _reach(turn, draft)
     if any(code != draft.data["original"] for code in reach.by_language):
         return await _go(turn, draft, "versions", None)
-    return await _preview(turn, draft)
+    return _preview(draft, reach)
 
 
 def _notice_text(text: str | None) -> str:
@@ -284,12 +283,12 @@ async def _aimed(turn: Turn, draft: Draft, segment: dict[str, str], chosen: str)
     return await _go(turn, draft, "text", chosen)
 
 
-async def _preview(turn: Turn, draft: Draft) -> Response:
-    notice, reach = _notice(draft), await _reach(turn, draft)
+def _preview(draft: Draft, reach: Preview) -> Response:
+    """What each language group will read, then the question that sends it."""
     draft.step = "preview"
     draft.revision += 1
     response = Response(chosen=_("Preview"), close_buttons=True)
-    return response.say(*_previews(notice, reach), await _confirmation(turn, draft))
+    return response.say(*_previews(_notice(draft), reach), _confirmation(draft, reach))
 
 
 async def _send(turn: Turn, draft: Draft) -> Response:

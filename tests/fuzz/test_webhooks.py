@@ -31,6 +31,7 @@ from handlers.whatsapp.webhook import SIGNATURE_HEADER, signed
 from tests.stories import DESK_SETTINGS
 from tests.transcript import Person
 from tests.web.serving import free_port, uvicorn_serving
+from tests.web.test_serve import count
 from tests.whatsapp.conftest import whatsapp_of
 
 SECRET = "s3cret-Webhook_token"
@@ -43,23 +44,22 @@ BODIES = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
-# Python writes infinities as JSON's non-standard Infinity: the webhooks must refuse them.
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner),
-    max_leaves=20,
-)
+
+def json_of(infinities: bool) -> st.SearchStrategy[Any]:
+    """Any JSON value; with `infinities`, also the Infinity Python writes, which is not JSON
+    and which the webhooks must refuse."""
+    return st.recursive(
+        st.none()
+        | st.booleans()
+        | st.integers()
+        | st.floats(allow_nan=False, allow_infinity=infinities)
+        | st.text(),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner),
+        max_leaves=20,
+    )
 
 
-proper_json = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner),
-    max_leaves=20,
-)
+json_values, proper_json = json_of(infinities=True), json_of(infinities=False)
 
 
 def telegram_shaped() -> st.SearchStrategy[Any]:
@@ -128,11 +128,6 @@ async def post(url: str, body: bytes, headers: dict[str, str]) -> int:
         client.post(url, data=body, headers=headers) as response,
     ):
         return response.status
-
-
-async def count(sessions: Any, table: Any) -> int:
-    async with sessions() as session:
-        return int((await session.exec(select(func.count()).select_from(table))).one())
 
 
 garbage = st.one_of(st.binary(max_size=2000), encoded(json_values))
