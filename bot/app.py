@@ -26,13 +26,14 @@ from bot.demo import templates as demo_templates
 from bot.demo.clock import DemoClock
 from bot.desk import Desk
 from bot.i18n import _
+from bot.lease import Leadership, holder_name
 from bot.metrics import Metrics
 from bot.outbox.reminding import Reminders
 from bot.outbox.sender import OutboxSender
 from bot.outgoing import Response
 from bot.residents.commands import COMMANDS
 from bot.residents.conversation import forget_old_updates
-from db.session import create_engine, session_factory
+from db.session import Sessions, create_engine, session_factory
 from handlers.emulation.telegram import EmulatedBotAPI
 from handlers.emulation.whatsapp import EmulatedGraphAPI
 from handlers.telegram import errors, group, nudging, organiser, progress, resident, volunteer
@@ -48,6 +49,7 @@ from handlers.whatsapp import WhatsApp
 log = logging.getLogger(__name__)
 
 DEMO_TOKEN = "100000001:DEMO-sportello"  # the emulated Bot API's; no real bot has it
+LEADER = "leader"  # the lease of the work done once for the whole deployment
 
 
 def file_url(api_url: str) -> str:
@@ -115,6 +117,7 @@ def build_application(
         roster=roster,
         metrics=metrics,
         clock=clock,
+        leadership=leadership(sessions),
     )
     if whatsapp is not None:
         whatsapp.attach(
@@ -150,8 +153,16 @@ def _whatsapp_only(settings: Settings, number: WhatsAppSettings, clock: Clock) -
     engine = create_engine(settings.database_url)
     wiring = Wiring()
     channels: dict[str, Channel] = {"whatsapp": whatsapp.channel}
+    sessions = session_factory(engine)
     wiring.desk = Desk(
-        settings, engine, session_factory(engine), channels, NOT_RUNNING, NOBODY, clock=clock
+        settings,
+        engine,
+        sessions,
+        channels,
+        NOT_RUNNING,
+        NOBODY,
+        clock=clock,
+        leadership=leadership(sessions),
     )
     whatsapp.attach(wiring.desk, lambda response: _after_whatsapp(wiring, response))
     wiring.whatsapp = whatsapp
@@ -282,17 +293,37 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
 
 
 async def _start(wiring: Wiring, telegram: Bot | None) -> None:
-    """Start what runs in the background: the outbox, reminders, nudges and cards (these two
-    need Telegram: without it, requests wait in their queues), WhatsApp's inbox."""
+    """Start what runs in the background: WhatsApp's inbox in every worker; and, in the one
+    worker that leads (see `leadership`), the outbox, reminders, nudges and cards (these two
+    need Telegram: without it, requests wait in their queues)."""
     desk = wiring.desk
     await forget_old_updates(desk.sessions)
     async with desk.sessions() as session, session.begin():
         await queues.sync_from_config(session, desk.settings, desk.clock())
+    if wiring.whatsapp is not None:
+        await wiring.whatsapp.start()
+    assert desk.leadership is not None
+    desk.leadership.on_gained = lambda: _lead(wiring, telegram)
+    desk.leadership.on_lost = lambda: _stop_leading(wiring)
+    await desk.leadership.begin()
+
+
+def leadership(sessions: Sessions) -> Leadership:
+    """The lease of the work done once for the whole deployment, named for this process: the
+    first worker to start takes it, another when it dies (see bot.lease). It runs on the wall
+    clock, which the workers share, whatever clock the services read (the demo's moves)."""
+    return Leadership(sessions, LEADER, holder_name(), now)
+
+
+async def _lead(wiring: Wiring, telegram: Bot | None) -> None:
+    """This worker now leads: start the outbox, reminders, nudges and cards."""
+    desk = wiring.desk
     scheduler = AsyncIOScheduler(timezone=desk.settings.timezone)
     channels = dict(desk.channels)
     bulk = None
     if telegram is not None:
         await group.post_pending_cards(telegram, desk)
+        group.schedule_cards(scheduler, telegram, desk)
         nudging.schedule_nudges(scheduler, telegram, desk)
         progress.schedule_progress(scheduler, telegram, desk)
         bulk = await bulk_bot(desk.settings)
@@ -304,8 +335,6 @@ async def _start(wiring: Wiring, telegram: Bot | None) -> None:
     scheduler.start()
     sender.start()
     reminders.start()
-    if wiring.whatsapp is not None:
-        await wiring.whatsapp.start()
     wiring.scheduler, wiring.outbox, wiring.reminders, wiring.bulk_bot = (
         scheduler,
         sender,
@@ -333,13 +362,20 @@ async def _post_stop(application: Application) -> None:  # type: ignore[type-arg
 
 
 async def _stop(wiring: Wiring) -> None:
+    """Stop leading (another worker takes over at once) and the inbox."""
+    if wiring.desk.leadership is not None:
+        await wiring.desk.leadership.stop()
+    await _stop_leading(wiring)  # when start-up failed before leading was set up
+    if wiring.whatsapp is not None:
+        await wiring.whatsapp.stop()
+
+
+async def _stop_leading(wiring: Wiring) -> None:
     """Stop the clocks, and let the messages on their way arrive and be marked as sent."""
     scheduler, sender, bulk = wiring.scheduler, wiring.outbox, wiring.bulk_bot
     wiring.scheduler, wiring.outbox, wiring.reminders, wiring.bulk_bot = None, None, None, None
     if scheduler is not None:
         scheduler.shutdown(wait=False)
-    if wiring.whatsapp is not None:
-        await wiring.whatsapp.stop()
     if sender is not None:
         await sender.stop()
     if bulk is not None:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.channel import Channel, Roster
 from bot.clock import Clock, now
 from bot.config import Settings
+from bot.lease import Leadership
 from bot.metrics import Metrics
 from db.session import Sessions
 
@@ -32,3 +33,10 @@ class Desk:
     posting: asyncio.Lock = field(default_factory=asyncio.Lock)
     # The one clock of the services (see bot.clock); tests pass one they move instead of waiting.
     clock: Clock = now
+    # The lease of the work done once for the whole deployment (the outbox's sending, reminders,
+    # nudges, cards), which several serve workers share; None: this process does all of it.
+    leadership: Leadership | None = None
+
+    def leads(self) -> bool:
+        """Whether this process does the work done once for the whole deployment."""
+        return self.leadership is None or self.leadership.sure()

@@ -11,11 +11,16 @@ before updating it; SQLite has one writer at a time). On SQLite, the one process
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
+import secrets
+import socket
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import or_, update
+from sqlalchemy import delete, or_, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col
 
@@ -57,15 +62,21 @@ async def hold(
         return bool(taken.rowcount)
 
 
-async def release(sessions: Sessions, name: str, holder: str) -> None:
+async def release(sessions: Sessions, name: str, holder: str, forget: bool = False) -> None:
     """Let the lease go at once (a clean stop), so that another process need not wait for it
-    to lapse."""
+    to lapse; `forget` removes its row (a lease of passing work, not to be kept)."""
     async with sessions() as session, session.begin():
-        await session.exec(
-            update(Lease)
-            .where(col(Lease.name) == name, col(Lease.holder) == holder)
-            .values(expires_at=LAPSED)
-        )
+        mine = (col(Lease.name) == name, col(Lease.holder) == holder)
+        if forget:
+            await session.exec(delete(Lease).where(*mine))
+        else:
+            await session.exec(update(Lease).where(*mine).values(expires_at=LAPSED))
+
+
+def holder_name() -> str:
+    """A name for a holder that no other process has: the machine's, the process's and a
+    random tag (two help desks in one process, as tests run them)."""
+    return f"{socket.gethostname()[:40]}-{os.getpid()}-{secrets.token_hex(2)}"
 
 
 async def holder_of(sessions: Sessions, name: str, moment: datetime) -> str | None:
@@ -97,10 +108,24 @@ class Leadership:
         self.sessions, self.name, self.holder, self.clock = sessions, name, holder, clock
         self.on_gained, self.on_lost, self.term = on_gained, on_lost, term
         self.leading = False
+        self._renewed = 0.0  # time.monotonic() of the last renewal
         self._task: asyncio.Task[None] | None = None
 
-    def start(self) -> None:
+    async def begin(self) -> None:
+        """Try at once (a process alone takes the lease before it serves anyone: everything it
+        leads has started when this returns), then keep trying in the background."""
+        await self._try()
         self._task = asyncio.create_task(self._keep(), name=f"lease {self.name}")
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._keep(first=True), name=f"lease {self.name}")
+
+    def sure(self) -> bool:
+        """Whether this process may still act as the holder: it leads and renewed the lease less
+        than two thirds of a term ago. A process that stalled (a long pause, a slow database)
+        stops at once rather than at its next try, which may come after another took over."""
+        fresh = time.monotonic() - self._renewed < self.term.total_seconds() * 2 / 3
+        return self.leading and fresh
 
     async def stop(self) -> None:
         """Stop trying; let the lease go if held, so that another takes it at once."""
@@ -111,19 +136,36 @@ class Leadership:
         if self.leading:
             self.leading = False
             await self.on_lost()
-            await release(self.sessions, self.name, self.holder)
+            with contextlib.suppress(OSError, SQLAlchemyError):  # it lapses by itself then
+                await release(self.sessions, self.name, self.holder)
 
-    async def _keep(self) -> None:
+    async def _keep(self, first: bool = False) -> None:
+        if first:
+            await self._try()
         while True:
-            try:
-                held = await hold(self.sessions, self.name, self.holder, self.clock(), self.term)
-            except (OSError, SQLAlchemyError):
-                log.warning(
-                    "the lease %s could not be renewed: the database did not answer", self.name
-                )
-                held = False
-            if held != self.leading:
-                self.leading = held
-                log.info("this process %s %s", "now does" if held else "no longer does", self.name)
-                await (self.on_gained if held else self.on_lost)()
             await asyncio.sleep(self.term.total_seconds() / 3)
+            await self._try()
+
+    async def _try(self) -> None:
+        tried = time.monotonic()
+        try:
+            held = await hold(self.sessions, self.name, self.holder, self.clock(), self.term)
+        except (OSError, SQLAlchemyError):
+            log.warning("the lease %s could not be renewed: the database did not answer", self.name)
+            held = False
+        if held:
+            self._renewed = tried  # measured from before the write: the lease may be older
+        if held == self.leading:
+            return
+        self.leading = held
+        log.info("this process %s %s", "now does" if held else "no longer does", self.name)
+        try:
+            await (self.on_gained if held else self.on_lost)()
+        except Exception:
+            log.exception(
+                "the work of %s could not be %s", self.name, "started" if held else "stopped"
+            )
+            if held:  # another process may manage it: let the lease go, and try again later
+                self.leading = False
+                with contextlib.suppress(OSError, SQLAlchemyError):
+                    await release(self.sessions, self.name, self.holder)

@@ -51,6 +51,12 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.leader = Gauge(
+            "helpdesk_leader",
+            "1 in the worker that sends the outbox and checks reminders for the deployment",
+            registry=self.registry,
+        )
+
     def text(self) -> bytes:
         """Everything, in Prometheus' text format."""
         return generate_latest(self.registry)

@@ -86,3 +86,22 @@ async def database_answers(engine: AsyncEngine) -> bool:
     except Exception:  # any failure means: not healthy
         return False
     return True
+
+
+# The first half of every advisory lock key the help desk takes, so that its locks never meet
+# another application's on the same PostgreSQL ("SP").
+LOCK_SPACE = 0x5350
+
+
+async def one_at_a_time(session: AsyncSession, key: str) -> None:
+    """Wait until no other transaction that named `key` is open, and hold `key` until this one
+    ends (PostgreSQL's transaction-level advisory lock): how several workers apply one person's
+    updates one after the other. The lock ends with the transaction, so it holds behind a
+    transaction-pooling connection pooler too. SQLite has one writer at a time already."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    connection = await session.connection()
+    await connection.execute(
+        text("SELECT pg_advisory_xact_lock(:space, hashtext(:key))"),
+        {"space": LOCK_SPACE, "key": key},
+    )

@@ -17,7 +17,7 @@ from bot.buttons import ActivityAction, AllActivities, DraftPress, StopBroadcast
 from bot.desk import Desk
 from bot.i18n import N_, _, isolate, ngettext, pgettext
 from bot.outgoing import Button, Reply, Response
-from bot.residents.conversation import Sender, first_delivery
+from bot.residents.conversation import Sender, first_delivery, in_turn
 from db.models import Activity, ActivityStatus, DraftForm
 
 DATES_OFFERED = 5
@@ -66,6 +66,7 @@ async def act(
     when the update was seen before. The response says whether reminders or the outbox have
     news, to be told only once it is committed."""
     async with desk.sessions() as session, session.begin():
+        await in_turn(session, sender)
         if not await first_delivery(session, sender.channel, update_key):
             return None
         settings = desk.settings

@@ -11,6 +11,7 @@ from bot.cases.routing import choose_queue
 from bot.clock import now
 from bot.config import Settings
 from db.models import Case, CaseEvent, CaseStatus, Queue
+from db.session import one_at_a_time
 
 
 async def sync_from_config(session: AsyncSession, settings: Settings, moment: datetime) -> None:
@@ -25,8 +26,10 @@ async def set_queue(
 ) -> Queue:
     """Make the group `chat_id` the queue `name` (a group serves one queue at a time).
 
-    `moment` comes from the desk's clock; without it (older callers), the wall clock.
+    `moment` comes from the desk's clock; without it (older callers), the wall clock. Workers
+    starting together each do it from the config: one after the other, not both inserting.
     """
+    await one_at_a_time(session, "queues")
     other = (await session.exec(select(Queue).where(Queue.chat_id == chat_id))).first()
     if other is not None and other.name != name:
         await session.delete(other)
@@ -49,8 +52,10 @@ async def follow_migration(
 ) -> None:
     """A group became a supergroup and changed id: its queue follows it.
 
-    `moment` comes from the desk's clock; without it (older callers), the wall clock.
+    `moment` comes from the desk's clock; without it (older callers), the wall clock. Workers
+    starting together each do it from the config: one after the other, not both inserting.
     """
+    await one_at_a_time(session, "queues")
     queue = await queue_of_chat(session, old_chat_id)
     if queue is not None:
         queue.chat_id, queue.updated_at = new_chat_id, moment or now()
@@ -61,8 +66,10 @@ async def mark_unreachable(
 ) -> Queue | None:
     """The bot can no longer post in the group: its cases wait until it is back.
 
-    `moment` comes from the desk's clock; without it (older callers), the wall clock.
+    `moment` comes from the desk's clock; without it (older callers), the wall clock. Workers
+    starting together each do it from the config: one after the other, not both inserting.
     """
+    await one_at_a_time(session, "queues")
     queue = await queue_of_chat(session, chat_id)
     if queue is not None and queue.reachable:
         queue.reachable, queue.updated_at = False, moment or now()

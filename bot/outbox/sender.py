@@ -31,8 +31,9 @@ BATCH = 200  # queued messages read from the database at a time
 _REMINDER_RESULTS = (OutboxStatus.SENT, OutboxStatus.SKIPPED)  # as /metrics counts reminders
 RETRIES = 3  # tries of one message that the platform answers with "too many requests"
 # Seconds between looks at the outbox when nobody said it has news: what another process
-# queued (`helpdesk broadcast`) starts within this long. A look is one indexed query.
-IDLE_CHECK = 5.0
+# queued (`helpdesk broadcast`, another serve worker) starts within this long. A look is one
+# indexed query.
+IDLE_CHECK = 1.0
 # Seconds before a message left queued (the network, one person's rate limit) is tried again.
 RETRY_SOON = 6.0
 PERSON_MEMORY = 60.0  # seconds: longer than any platform's window for its limit per person
@@ -118,15 +119,15 @@ class OutboxSender:
         self._recent = {who: sent for who, sent in self._recent.items() if sent[-1] > forgotten}
         pending: set[asyncio.Task[None]] = set()
         try:
-            while not self._stopping:
+            while not self._stopping and self.services.leads():
                 async with self.services.sessions() as session:
                     batch = await outbox.take(session, BATCH, self.channels.keys(), last_id)
                     activities = await _activities(session, batch)
                 if not batch:
                     break
                 for item in batch:
-                    if self._stopping:
-                        break
+                    if self._stopping or not self.services.leads():
+                        break  # another worker sends from now on: not one message twice
                     assert item.row.id is not None
                     last_id = item.row.id
                     # Rendered before its turn in the pace, so that the first message in each
@@ -176,14 +177,19 @@ class OutboxSender:
             )
 
     async def _deliver(self, item: outbox.Queued, reply: Reply | None) -> None:
-        reference = None
+        """Send one message and mark it. Its place among those in flight is given back only once
+        it is marked: a crash never leaves more than IN_FLIGHT messages sent but not marked
+        (which a restart, or another worker taking over, would send again)."""
         try:
-            if reply is None:
-                status: OutboxStatus | None = OutboxStatus.SKIPPED
-            else:
-                status, reference = await self._send(item, reply)
+            await self._deliver_and_mark(item, reply)
         finally:
             self._in_flight.release()
+
+    async def _deliver_and_mark(self, item: outbox.Queued, reply: Reply | None) -> None:
+        reference = None
+        status: OutboxStatus | None = OutboxStatus.SKIPPED
+        if reply is not None:
+            status, reference = await self._send(item, reply)
         metrics = self.services.metrics
         metrics.sends.labels(item.channel, status or "retry").inc()
         if status is None:

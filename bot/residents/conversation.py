@@ -15,7 +15,7 @@ from bot import i18n
 from bot.clock import Clock, now
 from bot.config import Settings
 from db.models import Intake, Resident, SeenUpdate
-from db.session import Sessions, insert_or_ignore
+from db.session import Sessions, insert_or_ignore, one_at_a_time
 
 SEEN_KEPT_FOR = timedelta(days=2)  # a re-delivery comes within seconds or hours, not days
 
@@ -70,6 +70,7 @@ async def conversation(
     any reply: an acknowledged answer is always on disk.
     """
     async with sessions() as session, session.begin():
+        await in_turn(session, sender)
         if update_key is not None and not await first_delivery(session, sender.channel, update_key):
             yield None
             return
@@ -85,6 +86,13 @@ async def conversation(
         convo = Conversation(session, settings, sender, resident, current, clock)
         with i18n.locale(convo.language):
             yield convo
+
+
+async def in_turn(session: AsyncSession, sender: Sender) -> None:
+    """Wait for the transactions of the sender's earlier updates to end, and keep later ones
+    waiting until this one ends: one person's updates apply one after the other, whichever of
+    several workers took them (and a second delivery of one finds it recorded by the first)."""
+    await one_at_a_time(session, f"{sender.channel}:{sender.user_id}")
 
 
 async def first_delivery(session: AsyncSession, channel: str, update_key: str) -> bool:

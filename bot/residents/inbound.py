@@ -69,14 +69,19 @@ async def next_of(sessions: Sessions, channel: str, sender: str) -> Inbound | No
         return (await session.exec(statement)).first()
 
 
-async def waiting_senders(sessions: Sessions, channel: str) -> list[str]:
-    """Everyone with a message not answered yet (after a restart: what the last run left)."""
+async def waiting_senders(
+    sessions: Sessions, channel: str, before: datetime | None = None
+) -> list[str]:
+    """Everyone with a message not answered yet (after a restart: what the last run left), or
+    with one received before `before` (what nobody took up in time)."""
     async with sessions() as session:
         statement = (
             select(Inbound.sender)
             .where(Inbound.channel == channel, Inbound.status != InboundStatus.ANSWERED)
             .distinct()
         )
+        if before is not None:
+            statement = statement.where(col(Inbound.received_at) < before)
         return list((await session.exec(statement)).all())
 
 

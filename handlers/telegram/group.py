@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import logging
 
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatMemberStatus
 from telegram.error import BadRequest, ChatMigrated, Forbidden
@@ -32,6 +33,7 @@ from handlers.telegram.render import markup
 log = logging.getLogger(__name__)
 
 GROUPS = filters.ChatType.GROUPS
+CARDS_LOOK_EVERY_SECONDS = 2  # one query when there is nothing to post
 
 
 async def set_queue(update: Update, context: Context) -> None:
@@ -79,10 +81,28 @@ async def retire_card(bot: Bot, services: Desk, retired: RetiredCard) -> None:
 
 
 async def post_pending_cards(bot: Bot, services: Desk) -> None:
-    """Post the card of every new case that is not in its group yet; safe to call any time."""
+    """Post the card of every new case that is not in its group yet; safe to call any time.
+
+    Only the worker that leads posts cards, one card at a time, so that none is posted twice;
+    in another worker this does nothing, and the leader posts it at its next look."""
+    if not services.leads():
+        return
     async with services.posting:
         for case_id, chat_id in await groups.cards_to_post(services):
             await _post_card(bot, services, case_id, chat_id)
+
+
+def schedule_cards(scheduler: AsyncIOScheduler, bot: Bot, services: Desk) -> None:
+    """Look for cards to post every few seconds: requests other workers took (or that a
+    group's coming back made postable) reach their group within this long."""
+    scheduler.add_job(
+        post_pending_cards,
+        "interval",
+        seconds=CARDS_LOOK_EVERY_SECONDS,
+        args=(bot, services),
+        max_instances=1,
+        coalesce=True,
+    )
 
 
 async def _post_card(bot: Bot, services: Desk, case_id: int, chat_id: int) -> None:

@@ -92,12 +92,17 @@ def service_app(
 ) -> Starlette:
     """The app with these routes, /healthz and /metrics, started and stopped by `lifespan`."""
 
+    worker = desk.leadership.holder if desk.leadership is not None else None
+
     async def healthz(request: Request) -> Response:
+        """Whether the database answers, and whether this worker leads (see bot.lease)."""
+        leading = {"worker": worker, "leader": desk.leads()}
         if await database_answers(desk.engine):
-            return JSONResponse({"status": "ok", "database": "ok"})
-        return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
+            return JSONResponse({"status": "ok", "database": "ok", **leading})
+        return JSONResponse({"status": "unavailable", "database": "unreachable", **leading}, 503)
 
     async def metrics(request: Request) -> Response:
+        desk.metrics.leader.set(desk.leads())
         try:
             async with desk.sessions() as session:
                 desk.metrics.outbox_depth.set(await outbox.count_queued(session))

@@ -11,18 +11,23 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
+import hashlib
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import httpx
 from pywa.errors import WhatsAppError
 from pywa_async.client import WhatsApp
 
-from bot import i18n
+from bot import i18n, lease
 from bot.cases import volunteering
 from bot.channel import Copy, Media, MediaKind
+from bot.clock import now
 from bot.desk import Desk
 from bot.i18n import N_, _
 from bot.outbox import store as outbox
@@ -46,6 +51,10 @@ CANNOT_PASS = N_(
     "a document or a voice note."
 )
 ANSWERS_KNOWN = 2_000  # the answers whose statuses are known not to concern the outbox
+# How long a worker holds a resident's messages while answering them (renewed meanwhile); a
+# worker that dies holding them leaves them to another after this long and its next look.
+DRAIN_TERM = timedelta(seconds=20)
+SWEEP_EVERY = timedelta(seconds=10)  # looks for messages that nobody is taking up
 
 
 class Inbox:
@@ -68,6 +77,8 @@ class Inbox:
         # row (a dict, as an ordered set).
         self._answers: dict[str, None] = {}
         self._asked: defaultdict[str, int] = defaultdict(int)
+        self.holder = lease.holder_name()  # what this worker's leases on residents say
+        self._sweeping: asyncio.Task[None] | None = None
 
     def _remember(self, message_id: str) -> None:
         self._answers[message_id] = None
@@ -79,12 +90,17 @@ class Inbox:
         return message_id in self._answers
 
     async def start(self) -> None:
-        """Take up what the last run left."""
+        """Take up what the last run left, and look regularly for messages nobody is taking up
+        (a worker that died holding them)."""
         for sender in await inbound.waiting_senders(self.desk.sessions, CHANNEL):
             self.wake(sender)
+        self._sweeping = asyncio.create_task(self._sweep(), name="whatsapp sweep")
 
     async def stop(self) -> None:
         tasks = list(self._draining.values())
+        if self._sweeping is not None:
+            tasks.append(self._sweeping)
+            self._sweeping = None
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -95,21 +111,51 @@ class Inbox:
         if sender not in self._draining:
             self._draining[sender] = asyncio.create_task(self._drain(sender), name="whatsapp")
 
+    async def _sweep(self) -> None:
+        while True:
+            await asyncio.sleep(SWEEP_EVERY.total_seconds())
+            before = self.desk.clock() - SWEEP_EVERY
+            try:
+                senders = await inbound.waiting_senders(self.desk.sessions, CHANNEL, before)
+            except Exception as error:  # the database is away: at the next look
+                log.warning("the inbox could not be looked at: %s", type(error).__name__)
+                continue
+            for sender in senders:
+                self.wake(sender)
+
     async def _drain(self, sender: str) -> None:
+        """Apply and answer the resident's messages in order, while this worker holds their
+        lease: another worker that stored a message of theirs meanwhile leaves it to this one,
+        which looks again after letting the lease go, so that no message is left behind."""
+        name = _lease_of(sender)
+        held_at: float | None = None
         try:
             while True:
+                if held_at is None or time.monotonic() - held_at > DRAIN_TERM.total_seconds() / 3:
+                    if not await lease.hold(
+                        self.desk.sessions, name, self.holder, now(), DRAIN_TERM
+                    ):
+                        return  # another worker is answering them
+                    held_at = time.monotonic()
                 asked = self._asked[sender]
                 row = await inbound.next_of(self.desk.sessions, CHANNEL, sender)
-                if row is None:
-                    if asked == self._asked[sender]:
-                        return  # nothing came meanwhile
+                if row is not None:
+                    await self._handle(row)
                     continue
-                await self._handle(row)
+                if asked != self._asked[sender]:
+                    continue  # something came meanwhile
+                await lease.release(self.desk.sessions, name, self.holder, forget=True)
+                held_at = None
+                if await inbound.next_of(self.desk.sessions, CHANNEL, sender) is None:
+                    return
         except Exception:
-            log.exception("a WhatsApp message could not be handled; it is tried again at start")
+            log.exception("a WhatsApp message could not be handled; it is tried again soon")
         finally:
             self._draining.pop(sender, None)
             self._asked.pop(sender, None)
+            if held_at is not None:
+                with contextlib.suppress(Exception):  # it lapses by itself then
+                    await lease.release(self.desk.sessions, name, self.holder, forget=True)
 
     async def _handle(self, row: Inbound) -> None:
         answer = row.answer or []
@@ -211,6 +257,12 @@ class Inbox:
                 log.warning("WhatsApp could not be reached: %s", type(error).__name__)
             await asyncio.sleep(min(30.0, 0.5 * 2**attempt))
         log.warning("an answer on WhatsApp was given up after %d attempts", RETRIES)
+
+
+def _lease_of(sender: str) -> str:
+    """The name of the lease on a resident's messages: a digest of their id (the lease table
+    keeps nobody's number)."""
+    return "wa:" + hashlib.blake2b(sender.encode(), digest_size=12).hexdigest()
 
 
 def _intent(message: dict[str, Any]) -> Intent:

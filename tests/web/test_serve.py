@@ -113,13 +113,16 @@ async def test_healthz_and_metrics_answer(telegram: EmulatedBotAPI, settings: Se
         async with aiohttp.ClientSession() as client:
             async with client.get(f"{url}/healthz") as health:
                 assert health.status == 200
-                assert json.loads(await health.text()) == {"status": "ok", "database": "ok"}
+                said = json.loads(await health.text())
+                assert said.pop("worker").count("-") >= 2  # its machine, process and a tag
+                assert said == {"status": "ok", "database": "ok", "leader": True}
             async with client.get(f"{url}/metrics") as metrics:
                 assert metrics.status == 200
                 text = await metrics.text()
     assert 'helpdesk_updates_handled_total{channel="telegram",kind="message"} 1.0' in text
     assert 'helpdesk_update_seconds_count{channel="telegram"} 1.0' in text
     assert "helpdesk_outbox_queued 0.0" in text
+    assert "helpdesk_leader 1.0" in text  # the one worker leads
     assert "7004" not in text and "Ada" not in text  # nothing personal
 
 
