@@ -362,10 +362,7 @@ async def fill_bulk(url: str, graph: EmulatedGraphAPI, count: int, settings: Set
                 enrolled_at=now - timedelta(days=2),
             )
         )
-        graph.add_user(user)
-        # Their last message as the emulation would have recorded it when they wrote (it has no
-        # way to be told but a message through the webhook, which the bot would answer).
-        graph._last_inbound[user.wa_id] = wrote.timestamp()
+        graph.add_user(user, wrote_at=wrote.timestamp())
     engine = create_engine(url)
     try:
         sessions = session_factory(engine)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import socket
-import uuid
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -12,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 from telegram.ext import Application
 
+from bench.cluster import postgres_database
 from bot.app import build_application
 from bot.channel import Channel
 from bot.clock import Clock, now
@@ -25,9 +23,6 @@ from handlers.emulation.telegram import EmulatedBotAPI
 from tests.polling import running
 from tests.transcript import Person
 
-POSTGRES_URL = os.environ.get(
-    "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-)
 TOKEN = "123456:TEST-TOKEN"
 
 
@@ -39,9 +34,10 @@ def _postgres_reachable() -> bool:
         return False
 
 
+POSTGRES_REACHABLE = _postgres_reachable()
 POSTGRES = pytest.param(
     "postgresql",
-    marks=pytest.mark.skipif(not _postgres_reachable(), reason="PostgreSQL is not reachable"),
+    marks=pytest.mark.skipif(not POSTGRES_REACHABLE, reason="PostgreSQL is not reachable"),
 )
 
 
@@ -54,23 +50,8 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
         yield url
         return
     # Each test gets a database of its own, so no test sees another's rows.
-    name = f"helpdesk_test_{uuid.uuid4().hex[:12]}"
-    await _admin(f'CREATE DATABASE "{name}"')
-    url = POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
-    try:
-        await migrate.upgrade(url)
+    async with postgres_database("helpdesk_test") as url:
         yield url
-    finally:
-        await _admin(f'DROP DATABASE "{name}" WITH (FORCE)')
-
-
-async def _admin(statement: str) -> None:
-    engine = create_engine(POSTGRES_URL).execution_options(isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as connection:
-            await connection.execute(text(statement))
-    finally:
-        await engine.dispose()
 
 
 @pytest.fixture

@@ -431,10 +431,13 @@ class EmulatedGraphAPI(LocalServer[Change]):
         """Messages to this number are accepted, then fail with 131026 as Meta reports it."""
         self.unreachable.add(_digits(wa_id))
 
-    def add_user(self, user: WaUser) -> WaUser:
-        """Make a person known (by number and BSUID) before they write."""
+    def add_user(self, user: WaUser, wrote_at: float | None = None) -> WaUser:
+        """Make a person known (by number and BSUID) before they write; `wrote_at`: when they
+        last wrote (seconds since the epoch), which opens their 24-hour window from then."""
         self.users[user.wa_id] = user
         self._by_bsuid[user.user_id] = user.wa_id
+        if wrote_at is not None:
+            self._last_inbound[user.wa_id] = wrote_at
         return user
 
     def fail_next(
