@@ -45,16 +45,17 @@ class ClusterError(Exception):
 async def postgres_database(prefix: str = "helpdesk_cluster") -> AsyncIterator[str]:
     """A new, migrated PostgreSQL database for the block, dropped after it."""
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    await _admin(f'CREATE DATABASE "{name}"')
+    await admin(f'CREATE DATABASE "{name}"')
     url = POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
     try:
         await migrate.upgrade(url)
         yield url
     finally:
-        await _admin(f'DROP DATABASE "{name}" WITH (FORCE)')
+        await admin(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
-async def _admin(statement: str) -> None:
+async def admin(statement: str) -> None:
+    """A statement outside any transaction (CREATE DATABASE), on the server's own database."""
     engine = create_engine(POSTGRES_URL).execution_options(isolation_level="AUTOCOMMIT")
     try:
         async with engine.connect() as connection:
@@ -168,11 +169,12 @@ class Cluster:
         except (aiohttp.ClientError, TimeoutError):
             return None
 
-    async def leader(self, within: float = 30.0) -> Worker:
-        """The one live worker whose /healthz says it leads (waiting for one to)."""
+    async def leader(self, within: float = 30.0, besides: Worker | None = None) -> Worker:
+        """The one live worker whose /healthz says it leads (waiting for one to), other than
+        `besides` (one stopping, which may still say so)."""
         deadline = time.monotonic() + within
         while time.monotonic() < deadline:
-            live = [worker for worker in self.workers if worker.alive()]
+            live = [w for w in self.workers if w.alive() and w is not besides]
             said = [await self.health(worker) for worker in live]
             leading = [w for w, h in zip(live, said, strict=True) if h and h["leader"]]
             if len(leading) > 1:
@@ -212,13 +214,15 @@ async def cluster(
         await running.close()
 
 
-async def until(check: Callable[[], bool], within: float, waiting_for: str) -> None:
-    """Return once `check()` is true, looking every 50 ms; ClusterError after `within` s."""
+async def until(
+    check: Callable[[], bool], within: float, waiting_for: str, every: float = 0.05
+) -> None:
+    """Return once `check()` is true, looking `every` s; ClusterError after `within` s."""
     deadline = time.monotonic() + within
     while not check():
         if time.monotonic() > deadline:
             raise ClusterError(f"no {waiting_for} after {within} s")
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(every)
 
 
 def _free_port() -> int:

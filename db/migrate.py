@@ -10,7 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
-from db.session import create_engine
+from db.session import create_engine, one_at_a_time
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -23,10 +23,12 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 async def upgrade(database_url: str, revision: str = "head") -> None:
-    """Bring the database schema up to `revision`."""
+    """Bring the database schema up to `revision`. Two upgrades started together (two machines
+    starting at once) take turns: the second finds the schema up to date."""
     engine = create_engine(database_url)
     try:
         async with engine.begin() as connection:
+            await one_at_a_time(connection, "migrations")
             await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), revision))
     finally:
         await engine.dispose()

@@ -7,7 +7,12 @@ from typing import Any
 from sqlalchemy import Insert, event, make_url, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -93,14 +98,14 @@ async def database_answers(engine: AsyncEngine) -> bool:
 LOCK_SPACE = 0x5350
 
 
-async def one_at_a_time(session: AsyncSession, key: str) -> None:
+async def one_at_a_time(on: AsyncSession | AsyncConnection, key: str) -> None:
     """Wait until no other transaction that named `key` is open, and hold `key` until this one
     ends (PostgreSQL's transaction-level advisory lock): how several workers apply one person's
     updates one after the other. The lock ends with the transaction, so it holds behind a
     transaction-pooling connection pooler too. SQLite has one writer at a time already."""
-    if session.get_bind().dialect.name != "postgresql":
+    connection = await on.connection() if isinstance(on, AsyncSession) else on
+    if connection.dialect.name != "postgresql":
         return
-    connection = await session.connection()
     await connection.execute(
         text("SELECT pg_advisory_xact_lock(:space, hashtext(:key))"),
         {"space": LOCK_SPACE, "key": key},
