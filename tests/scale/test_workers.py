@@ -318,10 +318,16 @@ async def test_a_broadcast_to_2000_goes_to_everyone_across_a_change_of_leader(
     def delivered() -> list[str]:
         return [m.to for m in graph.sent if m.text and "courtyard" in m.text]
 
-    await until(lambda: len(delivered()) >= count // 3, 60, "third of the broadcast")
+    # Cheap looks: the emulation runs in this loop, and a long look would make it read messages
+    # sent apart together.
+    await until(lambda: len(graph.sent) >= count // 3, 60, "third of the broadcast")
     await workers.kill(leader)
     await workers.leader(within=30)
-    await until(lambda: len(set(delivered())) == count, 120, "broadcast to everyone")
+
+    def everyone_has_it() -> bool:
+        return all(graph.chats.get(user.wa_id) for user in people)
+
+    await until(everyone_has_it, 120, "broadcast to everyone", every=0.5)
     await asyncio.sleep(2)
     got = Counter(delivered())
     twice = sum(times - 1 for times in got.values())
@@ -330,8 +336,6 @@ async def test_a_broadcast_to_2000_goes_to_everyone_across_a_change_of_leader(
     accepted = [
         call.at for call in graph.calls if call.path.endswith("/messages") and call.status == 200
     ]
-    assert busiest_second(accepted) <= 80
-    accepted = [c.at for c in graph.calls if c.path.endswith("/messages") and c.status == 200]
     assert busiest_second(accepted) <= 80
     # The workers pace at 96 % of 80 a second, but this machine's two cores are shared by two
     # workers, PostgreSQL and the emulation: when the emulation's loop is late, requests sent
