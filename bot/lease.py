@@ -73,10 +73,48 @@ async def release(sessions: Sessions, name: str, holder: str, forget: bool = Fal
             await session.exec(update(Lease).where(*mine).values(expires_at=LAPSED))
 
 
+async def take_from(
+    sessions: Sessions, name: str, holder: str, gone: str, moment: datetime, term: timedelta = TERM
+) -> bool:
+    """Take the lease from `gone`, a holder known to be dead, without waiting for it to lapse;
+    whether `holder` now holds it (not if another took it first)."""
+    moment = moment.astimezone(UTC)
+    async with sessions() as session, session.begin():
+        taken = await session.exec(
+            update(Lease)
+            .where(col(Lease.name) == name, col(Lease.holder) == gone)
+            .values(holder=holder, expires_at=moment + term)
+        )
+        return bool(taken.rowcount)
+
+
+def ended_here(holder: str) -> bool:
+    """Whether a holder (named by holder_name) was a process of this machine that has ended: a
+    process that restarts after a crash need not wait for its own old lease to lapse. Each
+    machine must have a name of its own (containers do)."""
+    host, _, rest = holder.rpartition("-")[0].rpartition("-")
+    pid = rest
+    if host != _host() or not pid.isdigit():
+        return False
+    if int(pid) == os.getpid():
+        return True  # an earlier process of this one's number (a container started again)
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
+
+
+def _host() -> str:
+    return socket.gethostname()[:40]
+
+
 def holder_name() -> str:
     """A name for a holder that no other process has: the machine's, the process's and a
     random tag (two help desks in one process, as tests run them)."""
-    return f"{socket.gethostname()[:40]}-{os.getpid()}-{secrets.token_hex(2)}"
+    return f"{_host()}-{os.getpid()}-{secrets.token_hex(2)}"
 
 
 async def holder_of(sessions: Sessions, name: str, moment: datetime) -> str | None:
@@ -146,10 +184,20 @@ class Leadership:
             await asyncio.sleep(self.term.total_seconds() / 3)
             await self._try()
 
+    async def _take_from_the_dead(self) -> bool:
+        """Take the lease at once from a process of this machine that has ended."""
+        moment = self.clock()
+        current = await holder_of(self.sessions, self.name, moment)
+        if current is None or current == self.holder or not ended_here(current):
+            return False
+        return await take_from(self.sessions, self.name, self.holder, current, moment, self.term)
+
     async def _try(self) -> None:
         tried = time.monotonic()
         try:
             held = await hold(self.sessions, self.name, self.holder, self.clock(), self.term)
+            if not held:
+                held = await self._take_from_the_dead()
         except (OSError, SQLAlchemyError):
             log.warning("the lease %s could not be renewed: the database did not answer", self.name)
             held = False

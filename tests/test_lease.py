@@ -7,7 +7,10 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import delete
+
 from bot import lease
+from db.models import Lease
 from db.session import create_engine, session_factory
 
 T0 = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
@@ -113,3 +116,27 @@ async def test_one_process_leads_and_another_takes_over_when_it_dies_or_stops(
         for engine in engines:
             await engine.dispose()
     assert events.count("0 gained") + events.count("1 gained") == 2  # each led once
+
+
+async def test_a_process_of_this_machine_that_ended_leaves_its_lease_at_once(sessions: Any) -> None:
+    """`helpdesk run` started again after a crash, or a worker beside one that was killed: the
+    lease's holder was a process of this machine that is gone, so there is nothing to wait for.
+    One of another machine (or of a process still alive) must lapse first."""
+    ended = await asyncio.create_subprocess_exec("true")
+    await ended.wait()
+    here = lease.holder_name().rsplit("-", 2)[0]
+    moment = datetime.now(UTC)
+    for holder, taken in [
+        (f"{here}-{ended.pid}-dead", True),
+        (f"elsewhere-{ended.pid}-dead", False),
+        (f"{here}-1-init", False),  # alive (the machine's first process)
+    ]:
+        async with sessions() as session, session.begin():
+            await session.exec(delete(Lease))
+        assert await lease.hold(sessions, "leader", holder, moment)
+        successor = lease.Leadership(sessions, "leader", lease.holder_name(), lambda: moment)
+        await successor.begin()
+        try:
+            assert successor.leading is taken, holder
+        finally:
+            await successor.stop()
