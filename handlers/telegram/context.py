@@ -13,7 +13,13 @@ from telegram.ext import CallbackContext, ContextTypes, ExtBot
 from bot.desk import Desk
 from bot.outbox.reminding import Reminders
 from bot.outbox.sender import OutboxSender
-from bot.residents.conversation import Sender, handled_before, mark_handled
+from bot.residents.conversation import (
+    Sender,
+    first_delivery,
+    handled_before,
+    in_turn,
+    mark_handled,
+)
 
 if TYPE_CHECKING:
     from handlers.whatsapp import WhatsApp
@@ -55,13 +61,33 @@ Callback = Callable[[Update, Context], Coroutine[Any, Any, None]]
 async def apply_once(update: Update, context: Context, work: Coroutine[Any, Any, None]) -> None:
     """For work whose services do not record the update themselves (the residents' and
     organisers' do, in the transaction of its effects): skip an update handled before, as a
-    webhook may deliver one again, and record it once handled."""
-    sessions, key = desk(context).sessions, str(update.update_id)
-    if await handled_before(sessions, "telegram", key):
-        work.close()  # never started
+    webhook may deliver one again, and record it once handled.
+
+    On PostgreSQL, where several workers may take the person's updates, a transaction holds
+    their turn (see in_turn) while the work is done: an update given to two workers at once is
+    applied by the first and skipped by the second, which waits for it. With SQLite there is
+    one process, and its PerChatOrder already takes each chat's updates one at a time."""
+    services, key = desk(context), str(update.update_id)
+    if services.engine.dialect.name != "postgresql":
+        if await handled_before(services.sessions, "telegram", key):
+            work.close()  # never started
+            return
+        await work
+        await mark_handled(services.sessions, "telegram", key)
         return
-    await work
-    await mark_handled(sessions, "telegram", key)
+    async with services.sessions() as session, session.begin():
+        await in_turn(session, Sender("telegram", _person_of(update)))
+        if not await first_delivery(session, "telegram", key):
+            work.close()
+            return
+        await work  # if it fails, the record is rolled back: a delivery again applies it
+
+
+def _person_of(update: Update) -> str:
+    """Whose turn an update takes: its sender's, else its chat's."""
+    if update.effective_user is not None:
+        return str(update.effective_user.id)
+    return str(update.effective_chat.id if update.effective_chat is not None else 0)
 
 
 def once(callback: Callback) -> Callback:

@@ -24,6 +24,7 @@ from db.models import (
     Activity,
     ActivityKind,
     Case,
+    CaseEvent,
     Consent,
     Intake,
     Lease,
@@ -35,7 +36,7 @@ from db.session import create_engine, session_factory
 from handlers.emulation.telegram import EmulatedBotAPI
 from handlers.emulation.whatsapp import EmulatedGraphAPI, WaUser
 from handlers.telegram.group import CARDS_LOOK_EVERY_SECONDS
-from tests.stories import HOUSING_GROUP, ORGANISER, consent_in_english
+from tests.stories import HOUSING_GROUP, ORGANISER, claimed_case, consent_in_english
 from tests.transcript import Person
 
 ROME = ZoneInfo("Europe/Rome")
@@ -172,6 +173,22 @@ async def test_one_residents_updates_given_to_both_workers_at_once_apply_one_aft
         assert len(texts) == 4, texts
         assert sum("You have no requests yet." in text for text in texts) == 1, texts
         assert any("question 3 of 8" in text for text in texts), texts
+
+
+async def test_a_volunteers_command_given_to_both_workers_at_once_applies_once(
+    workers: Cluster, telegram: EmulatedBotAPI
+) -> None:
+    ada, vera = Person(telegram, 7300, "en"), Person(telegram, 7400, "en")
+    await claimed_case(telegram, ada, vera)
+    telegram.mark_read(vera.chat_id)
+    note = text_update(990_000, vera.user.id, "/note SP-00001 she has a letter from the court")
+    note["message"]["entities"] = [{"type": "bot_command", "offset": 0, "length": 5}]
+    statuses = await asyncio.gather(*(post_update(w.url, note) for w in workers.workers))
+    assert statuses == [200, 200]
+    await vera.hears("Note added to SP-00001.")
+    await vera.hears_nothing_more()
+    actions = await rows(workers.database_url, select(CaseEvent.action))
+    assert actions.count("note") == 1, actions
 
 
 async def test_a_burst_of_one_residents_whatsapp_messages_over_both_workers_applies_in_order(
