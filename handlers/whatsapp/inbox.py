@@ -78,6 +78,7 @@ class Inbox:
         self._answers: dict[str, None] = {}
         self._asked: defaultdict[str, int] = defaultdict(int)
         self.holder = lease.holder_name()  # what this worker's leases on residents say
+        self.shared = desk.engine.dialect.name == "postgresql"  # other workers may drain too
         self._sweeping: asyncio.Task[None] | None = None
 
     def _remember(self, message_id: str) -> None:
@@ -132,9 +133,7 @@ class Inbox:
         try:
             while True:
                 if held_at is None or time.monotonic() - held_at > DRAIN_TERM.total_seconds() / 3:
-                    if not await lease.hold(
-                        self.desk.sessions, name, self.holder, now(), DRAIN_TERM
-                    ):
+                    if not await self._hold(name):
                         return  # another worker is answering them
                     held_at = time.monotonic()
                 asked = self._asked[sender]
@@ -144,7 +143,7 @@ class Inbox:
                     continue
                 if asked != self._asked[sender]:
                     continue  # something came meanwhile
-                await lease.release(self.desk.sessions, name, self.holder, forget=True)
+                await self._let_go(name)
                 held_at = None
                 if await inbound.next_of(self.desk.sessions, CHANNEL, sender) is None:
                     return
@@ -155,7 +154,19 @@ class Inbox:
             self._asked.pop(sender, None)
             if held_at is not None:
                 with contextlib.suppress(Exception):  # it lapses by itself then
-                    await lease.release(self.desk.sessions, name, self.holder, forget=True)
+                    await self._let_go(name)
+
+    async def _hold(self, name: str) -> bool:
+        """Take or renew the lease on a resident's messages. Only where several workers can
+        share the database (PostgreSQL): SQLite has one process, whose drains are one per
+        resident already, and the lease would cost two commits a message."""
+        if not self.shared:
+            return True
+        return await lease.hold(self.desk.sessions, name, self.holder, now(), DRAIN_TERM)
+
+    async def _let_go(self, name: str) -> None:
+        if self.shared:
+            await lease.release(self.desk.sessions, name, self.holder, forget=True)
 
     async def _handle(self, row: Inbound) -> None:
         answer = row.answer or []
