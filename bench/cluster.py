@@ -189,6 +189,13 @@ class Cluster:
         worker.process.send_signal(signal.SIGKILL)
         await worker.process.wait()
 
+    def freeze(self, worker: Worker) -> None:
+        """SIGSTOP: alive but doing nothing (a machine that stalls), until `thaw`."""
+        worker.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self, worker: Worker) -> None:
+        worker.process.send_signal(signal.SIGCONT)
+
     async def metrics(self, worker: Worker) -> str:
         async with aiohttp.ClientSession() as client, client.get(f"{worker.url}/metrics") as got:
             return await got.text()

@@ -21,9 +21,13 @@
      429s, missing, duplicates
      sent by          the outbox messages each worker's /metrics counts as sent: the leader
                        all of them, the others none
-3. Takeover. With 4 workers, the leader is killed with SIGKILL, then the next one stopped with
-   SIGTERM: the seconds until /healthz names a new leader (the lease lasts 15 s, tried every 5 s:
-   up to about 20 s after a kill; at once after a clean stop).
+3. Takeover. With 4 workers, the seconds until /healthz names a new leader after the leader is
+   frozen with SIGSTOP (alive but stalled, as a machine that hangs: its lease must lapse, 15 s,
+   and the others try every 5 s), then whether the frozen one, thawed, claims to lead again (it
+   must not: another holds the lease); after the new leader is killed with SIGKILL (a worker of
+   the same machine sees its process gone and takes over at its next try; on another machine
+   the lease must lapse, as after SIGSTOP); after the next is stopped with SIGTERM (it lets the
+   lease go: the next try takes it).
 """
 
 from __future__ import annotations
@@ -191,17 +195,31 @@ async def measure_bulk_and_takeover(
         others = [w for w in running.workers if w is not leader]
         bulk["others_sends"] = sum([sends_of(await running.metrics(w)) for w in others])
 
-        progress("takeover: the leader killed with SIGKILL...")
+        progress("takeover: the leader frozen with SIGSTOP...")
         started = time.monotonic()
-        await running.kill(leader)
-        successor = await running.leader(within=60)
+        running.freeze(leader)
+        successor = await running.leader(within=60, besides=leader)
+        frozen = time.monotonic() - started
+        running.thaw(leader)
+        await asyncio.sleep(6)  # its next try
+        thawed = await running.health(leader)
+        progress("takeover: the new leader killed with SIGKILL...")
+        started = time.monotonic()
+        await running.kill(successor)
+        third = await running.leader(within=60)
         killed = time.monotonic() - started
-        progress("takeover: the new leader stopped with SIGTERM...")
+        progress("takeover: the next stopped with SIGTERM...")
         started = time.monotonic()
-        successor.process.terminate()
-        await running.leader(within=60, besides=successor)
+        third.process.terminate()
+        await running.leader(within=60, besides=third)
         stopped = time.monotonic() - started
-    return {"bulk": bulk, "takeover": {"sigkill_s": killed, "sigterm_s": stopped}}
+        takeover = {
+            "sigstop_s": frozen,
+            "thawed_leads": bool(thawed and thawed["leader"]),
+            "sigkill_s": killed,
+            "sigterm_s": stopped,
+        }
+    return {"bulk": bulk, "takeover": takeover}
 
 
 def sends_of(metrics: str) -> int:
@@ -260,7 +278,7 @@ def table(figures: dict[str, Any]) -> str:
             f"{latency['p50_ms']:8.1f} {latency['p99_ms']:8.1f} {row['cpu_workers']:10.0f} % "
             f"{row['cpu_postgres']:6.0f} % {row['cpu_harness']:6.0f} %   {row['served']}"
         )
-    bulk = figures["bulk"]
+    bulk, takeover = figures["bulk"], figures["takeover"]
     ok = bulk["of_limit"] >= 0.95 and bulk["busiest_second"] <= LIMIT
     lines += [
         "",
@@ -272,8 +290,12 @@ def table(figures: dict[str, Any]) -> str:
         f"{bulk['others_sends']:,}",
         f"  target 95-100 % of the limit, one sender: {verdict(ok and bulk['others_sends'] == 0)}",
         "",
-        f"takeover: a new leader {figures['takeover']['sigkill_s']:.1f} s after a SIGKILL of the "
-        f"leader, {figures['takeover']['sigterm_s']:.1f} s after a SIGTERM",
+        "takeover: seconds until another worker leads, after the leader is",
+        f"  frozen (SIGSTOP: its lease must lapse)  {takeover['sigstop_s']:5.1f} s; "
+        f"thawed, it leads again: {'yes' if takeover['thawed_leads'] else 'no'}",
+        f"  killed (SIGKILL: a worker of the same machine sees its process gone)  "
+        f"{takeover['sigkill_s']:5.1f} s",
+        f"  stopped (SIGTERM: it lets the lease go)  {takeover['sigterm_s']:5.1f} s",
     ]
     return "\n".join(lines)
 
