@@ -181,11 +181,16 @@ class OutboxSender:
         it is marked: a crash never leaves more than IN_FLIGHT messages sent but not marked
         (which a restart, or another worker taking over, would send again)."""
         try:
-            await self._deliver_and_mark(item, reply)
+            reference = await self._deliver_and_mark(item, reply)
         finally:
             self._in_flight.release()
+        if reference is not None:  # what the platform said of it before it was marked
+            async with self.services.sessions() as session, session.begin():
+                if await outbox.settle(session, reference):
+                    self.wake()
 
-    async def _deliver_and_mark(self, item: outbox.Queued, reply: Reply | None) -> None:
+    async def _deliver_and_mark(self, item: outbox.Queued, reply: Reply | None) -> str | None:
+        """The platform's id for what was sent, once it is marked."""
         reference = None
         status: OutboxStatus | None = OutboxStatus.SKIPPED
         if reply is not None:
@@ -194,18 +199,15 @@ class OutboxSender:
         metrics.sends.labels(item.channel, status or "retry").inc()
         if status is None:
             self._left = True  # left queued: tried again at the next look, soon
-            return
+            return None
         assert item.row.id is not None
         async with self.services.sessions() as session, session.begin():
             await outbox.mark(session, item.row.id, status, self.services.clock(), reference)
             if status == OutboxStatus.BLOCKED:
                 await outbox.mark_unreachable(session, item.row.resident_id)
-        if reference is not None:  # what the platform said of it before it was marked
-            async with self.services.sessions() as session, session.begin():
-                if await outbox.settle(session, reference):
-                    self.wake()
         if item.row.kind == OutboxKind.REMINDER and status in _REMINDER_RESULTS:
             metrics.reminders.labels(status).inc()
+        return reference
 
     async def _send(
         self, item: outbox.Queued, reply: Reply
