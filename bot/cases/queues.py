@@ -52,10 +52,8 @@ async def follow_migration(
 ) -> None:
     """A group became a supergroup and changed id: its queue follows it.
 
-    `moment` comes from the desk's clock; without it (older callers), the wall clock. Workers
-    starting together each do it from the config: one after the other, not both inserting.
+    `moment` comes from the desk's clock; without it (older callers), the wall clock.
     """
-    await one_at_a_time(session, "queues")
     queue = await queue_of_chat(session, old_chat_id)
     if queue is not None:
         queue.chat_id, queue.updated_at = new_chat_id, moment or now()
@@ -66,10 +64,8 @@ async def mark_unreachable(
 ) -> Queue | None:
     """The bot can no longer post in the group: its cases wait until it is back.
 
-    `moment` comes from the desk's clock; without it (older callers), the wall clock. Workers
-    starting together each do it from the config: one after the other, not both inserting.
+    `moment` comes from the desk's clock; without it (older callers), the wall clock.
     """
-    await one_at_a_time(session, "queues")
     queue = await queue_of_chat(session, chat_id)
     if queue is not None and queue.reachable:
         queue.reachable, queue.updated_at = False, moment or now()
