@@ -92,8 +92,7 @@ def ended_here(holder: str) -> bool:
     """Whether a holder (named by holder_name) was a process of this machine that has ended: a
     process that restarts after a crash need not wait for its own old lease to lapse. Each
     machine must have a name of its own (containers do)."""
-    host, _, rest = holder.rpartition("-")[0].rpartition("-")
-    pid = rest
+    host, _, pid = holder.rpartition("-")[0].rpartition("-")
     if host != _host() or not pid.isdigit():
         return False
     if int(pid) == os.getpid():
