@@ -138,7 +138,7 @@ class Cluster:
 
     async def start_worker(self) -> Worker:
         """One more worker, behind the balancer once it answers /healthz."""
-        port = _free_port()
+        port = free_port()
         log = self.folder / f"worker-{port}.log"
         with log.open("ab") as output:
             process = await asyncio.create_subprocess_exec(
@@ -232,10 +232,16 @@ async def until(
         await asyncio.sleep(every)
 
 
-def _free_port() -> int:
-    """A free port below the kernel's ephemeral range (which the emulations take from)."""
+# Below the kernel's ephemeral ports (32768 and up on Linux): the emulations bind port 0 after
+# a server's port is chosen, and the kernel could hand them that very port before the server
+# binds it.
+SERVER_PORTS = range(20_000, 32_000)
+
+
+def free_port() -> int:
+    """A port nothing listens on now, outside the range the kernel hands out for port 0."""
     for _ in range(100):
-        port = random.randrange(20_000, 32_000)
+        port = random.choice(SERVER_PORTS)
         with socket.socket() as probe:
             try:
                 probe.bind(("127.0.0.1", port))

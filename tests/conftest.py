@@ -20,6 +20,7 @@ from bot.config import Settings
 from db import migrate
 from db.session import create_engine, session_factory
 from handlers.emulation.telegram import EmulatedBotAPI
+from handlers.emulation.whatsapp import EmulatedGraphAPI
 from tests.polling import running
 from tests.transcript import Person
 
@@ -69,6 +70,12 @@ async def telegram() -> AsyncIterator[EmulatedBotAPI]:
         yield server
     finally:
         await server.stop()
+
+
+@pytest.fixture
+async def graph() -> AsyncIterator[EmulatedGraphAPI]:
+    async with EmulatedGraphAPI() as emulation:
+        yield emulation
 
 
 @pytest.fixture

@@ -138,12 +138,6 @@ async def until(check: Callable[[], object], within: float = 3.0) -> None:
 
 
 @pytest.fixture
-async def graph() -> AsyncIterator[EmulatedGraphAPI]:
-    async with EmulatedGraphAPI() as srv:
-        yield srv
-
-
-@pytest.fixture
 async def wa(graph: EmulatedGraphAPI) -> AsyncIterator[WhatsApp]:
     async with pywa_client(graph) as client:
         yield client

@@ -39,16 +39,6 @@ async def postgres_url() -> AsyncIterator[str]:
 
 
 @pytest.fixture
-async def graph() -> AsyncIterator[EmulatedGraphAPI]:
-    server = EmulatedGraphAPI()
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
-
-
-@pytest.fixture
 async def deployment(
     tmp_path: Path, postgres_url: str, telegram: EmulatedBotAPI, graph: EmulatedGraphAPI
 ) -> AsyncIterator[Cluster]:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import random
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
@@ -17,29 +15,12 @@ import aiohttp
 import uvicorn
 from starlette.applications import Starlette
 
+from bench.cluster import free_port as free_port  # the one way to pick a port, shared
 from bot.config import Settings
 from bot.demo import seed
 from handlers.emulation.telegram import EmulatedBotAPI, SentMessage
 from handlers.emulation.whatsapp import EmulatedGraphAPI, OutgoingMessage
 from handlers.web.demo import World
-
-# Below the kernel's ephemeral ports (32768 and up on Linux): the emulations bind port 0 after
-# a server's port is chosen, and the kernel could hand them that very port before the server
-# binds it.
-SERVER_PORTS = range(20_000, 32_000)
-
-
-def free_port() -> int:
-    """A port nothing listens on now, outside the range the kernel hands out for port 0."""
-    for _ in range(100):
-        port = random.choice(SERVER_PORTS)
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port below the ephemeral range")
 
 
 @asynccontextmanager

@@ -44,12 +44,6 @@ def whatsapp_of(graph: EmulatedGraphAPI) -> WhatsAppSettings:
     )
 
 
-@pytest.fixture
-async def graph() -> AsyncIterator[EmulatedGraphAPI]:
-    async with EmulatedGraphAPI() as emulation:
-        yield emulation
-
-
 @dataclass
 class Desk:
     url: str
