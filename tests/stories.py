@@ -31,7 +31,9 @@ async def consent_in_english(ada: Person) -> None:
     await ada.hears("What do you need help with?")
 
 
-async def confirm_housing_request(ada: Person, number: str = "SP-00001") -> None:
+async def confirm_housing_request(ada: Person, number: str = "SP-00001", district: int = 5) -> None:
+    """Ada asks for housing help, living in Municipio `district`; `number`: her request's, or
+    its beginning ("SP-") when requests are made side by side."""
     await consent_in_english(ada)
     await ada.taps("Housing help")
     await ada.hears("situation")
@@ -39,7 +41,7 @@ async def confirm_housing_request(ada: Person, number: str = "SP-00001") -> None
         ("2", "question 2 of 8", "How many people live in your household, counting yourself?"),
         ("3", "question 3 of 8", "How many of them are children under 18?"),
         ("1", "question 4 of 8", "Where do you live?"),
-        ("5", "question 5 of 8", "Are you on the waiting list for public housing (ERP)?"),
+        (str(district), "question 5 of 8", "Are you on the waiting list for public housing (ERP)?"),
         ("1", "question 6 of 8", "How soon do you need help?"),
         ("1", "question 7 of 8", "When is the best time for a volunteer to write to you?"),
         ("3", "question 8 of 8", "Would you like to take part in its activities?"),

@@ -36,7 +36,13 @@ from db.session import create_engine, session_factory
 from handlers.emulation.telegram import EmulatedBotAPI
 from handlers.emulation.whatsapp import EmulatedGraphAPI, WaUser
 from handlers.telegram.group import CARDS_LOOK_EVERY_SECONDS
-from tests.stories import HOUSING_GROUP, ORGANISER, claimed_case, consent_in_english
+from tests.stories import (
+    HOUSING_GROUP,
+    ORGANISER,
+    claimed_case,
+    confirm_housing_request,
+    consent_in_english,
+)
 from tests.transcript import Person
 
 ROME = ZoneInfo("Europe/Rome")
@@ -51,27 +57,6 @@ async def rows(database_url: str, statement: Any) -> list[Any]:
         await engine.dispose()
 
 
-async def housing_request(ada: Person, district: int) -> None:
-    """The housing intake, answered one message at a time, in Municipio `district`."""
-    await consent_in_english(ada)
-    await ada.taps("Housing help")
-    await ada.hears("situation")
-    for answer, heard in [
-        ("2", "question 2 of 8"),
-        ("3", "question 3 of 8"),
-        ("1", "question 4 of 8"),
-        (str(district), "question 5 of 8"),
-        ("1", "question 6 of 8"),
-        ("1", "question 7 of 8"),
-        ("3", "question 8 of 8"),
-        ("2", "Is everything right?"),
-    ]:
-        ada.says(answer)
-        await ada.hears(heard)
-    await ada.taps("Confirm and send")
-    await ada.hears("Your request number is SP-")
-
-
 async def test_one_worker_leads_and_any_worker_takes_residents_updates(
     workers: Cluster, telegram: EmulatedBotAPI
 ) -> None:
@@ -83,7 +68,9 @@ async def test_one_worker_leads_and_any_worker_takes_residents_updates(
 
     people = [Person(telegram, 7100 + n, "en") for n in range(12)]
     async with asyncio.timeout(90):
-        await asyncio.gather(*(housing_request(ada, n % 9 + 1) for n, ada in enumerate(people)))
+        await asyncio.gather(
+            *(confirm_housing_request(ada, "SP-", n % 9 + 1) for n, ada in enumerate(people))
+        )
 
     # Every answer kept, each resident's own: their district is theirs.
     found = await rows(
